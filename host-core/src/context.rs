@@ -1,0 +1,80 @@
+//! What a service receives: its [`Context`], and the [`HostHandle`] any code can use to stop the host.
+
+use std::sync::Arc;
+
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+
+use crate::handle::HostHandle;
+use crate::status::StatusCell;
+
+/// Everything a running service gets from the host: its name, its cancellation token and a handle
+/// to the host.
+///
+/// Cloning is cheap (one reference count). The token is a child of the host's: it is cancelled when
+/// the host begins to shut down (and, for a periodic run with a `timeout`, when that run times out).
+///
+/// ```
+/// # async fn body(ctx: host::Context) -> Result<(), host::BoxError> {
+/// loop {
+///     tokio::select! {
+///         _ = ctx.cancelled() => break,
+///         _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => { /* work */ }
+///     }
+/// }
+/// tracing::info!(service = ctx.name(), "drained");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) shared: Arc<ServiceShared>,
+    /// Set only for a periodic run with a per-run timeout: that run's own token.
+    pub(crate) run_token: Option<CancellationToken>,
+}
+
+/// What the host keeps per service and shares with its tasks.
+pub(crate) struct ServiceShared {
+    pub(crate) name: Arc<str>,
+    pub(crate) token: CancellationToken,
+    pub(crate) host: HostHandle,
+    pub(crate) status: StatusCell,
+}
+
+impl Context {
+    pub(crate) fn new(shared: Arc<ServiceShared>) -> Self {
+        Context { shared, run_token: None }
+    }
+
+    /// The service's unique name.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// The token cancelled when this service must stop.
+    pub fn token(&self) -> &CancellationToken {
+        self.run_token.as_ref().unwrap_or(&self.shared.token)
+    }
+
+    /// Completes when this service must stop (host shutdown, or a periodic run's timeout).
+    pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
+        self.token().cancelled()
+    }
+
+    /// Whether this service has been asked to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.token().is_cancelled()
+    }
+
+    /// The handle to the host: request a stop, watch its lifetime, read the status snapshot.
+    pub fn host(&self) -> &HostHandle {
+        &self.shared.host
+    }
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("name", &self.name())
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}

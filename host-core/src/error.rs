@@ -1,0 +1,193 @@
+//! The host's error type, the error type of services, and failure causes.
+
+use std::fmt;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::report::Report;
+use crate::service::Location;
+
+/// The error a service's hook or body may return: any `std::error::Error` that is `Send + Sync`.
+///
+/// `anyhow::Error`, `Box<dyn Error + Send + Sync>` and your own `thiserror` types all convert into it
+/// with `?` or `.into()`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why one run of a service ended badly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The service returned an error.
+    #[error("{}", Chain(.0.as_ref()))]
+    Error(#[source] BoxError),
+    /// The service panicked; the payload's message, if it was a string.
+    #[error("panicked: {0}")]
+    Panic(String),
+    /// A periodic run exceeded its per-run timeout and was cancelled.
+    #[error("run timed out after {}", humanize(*.0))]
+    Timeout(Duration),
+}
+
+impl Failure {
+    pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>) -> Self {
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "(a panic payload that is not a string)".to_owned()
+        };
+        Failure::Panic(message)
+    }
+}
+
+/// A service that failed, with the cause.
+#[derive(Debug)]
+pub struct ServiceFailure {
+    /// The service's name.
+    pub service: String,
+    /// What went wrong.
+    pub failure: Failure,
+}
+
+impl fmt::Display for ServiceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.service, self.failure)
+    }
+}
+
+/// Everything that can make [`run`](crate::run) or [`Host::run`](crate::Host::run) fail.
+///
+/// Each variant that concerns a service names it. [`Error::exit_code`] maps the variant to the
+/// process exit code documented in the README.
+#[derive(thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Two services share a name.
+    #[error("two services are named `{name}`: one at {first}, one at {second}; give one of them another `name`")]
+    DuplicateName {
+        /// The name both services have.
+        name: String,
+        /// Where the first one is defined.
+        first: Location,
+        /// Where the second one is defined.
+        second: Location,
+    },
+    /// `only`/`except` named a service that does not exist.
+    #[error("no service is named `{name}`; known services: {}", list(known))]
+    UnknownService {
+        /// The name that was given.
+        name: String,
+        /// Every service name the host knows, sorted.
+        known: Vec<String>,
+    },
+    /// A periodic service's schedule is invalid (for example a cron expression or time zone).
+    #[error("service `{service}` has an invalid schedule: {source}")]
+    InvalidSchedule {
+        /// The service.
+        service: String,
+        /// What is wrong with the schedule.
+        #[source]
+        source: crate::schedule::ScheduleError,
+    },
+    /// A start hook failed; services that had started were stopped again.
+    #[error("service `{service}` failed to start: {source}")]
+    StartFailed {
+        /// The service whose start hook failed.
+        service: String,
+        /// The cause.
+        #[source]
+        source: Failure,
+        /// How the services that had started were stopped.
+        report: Box<Report>,
+    },
+    /// One or more services failed under the `stop-host` policy (or failed while stopping).
+    #[error("{} failed: {}", plural(failures.len()), list(failures))]
+    ServiceFailed {
+        /// Every failure, in the order they happened.
+        failures: Vec<ServiceFailure>,
+        /// How the host shut down.
+        report: Box<Report>,
+    },
+    /// The shutdown timeout ran out; these services were aborted.
+    #[error("shutdown timed out after {}; aborted: {}", humanize(*timeout), list(stragglers))]
+    ShutdownTimeout {
+        /// The configured shutdown timeout.
+        timeout: Duration,
+        /// The services that had not stopped, in reverse start order.
+        stragglers: Vec<String>,
+        /// How the host shut down.
+        report: Box<Report>,
+    },
+}
+
+impl Error {
+    /// The process exit code this error stands for (see the README's exit-code table).
+    ///
+    /// | code | meaning |
+    /// |---|---|
+    /// | 1 | a service failed ([`Error::ServiceFailed`], [`Error::StartFailed`]) |
+    /// | 2 | invalid configuration ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`]) |
+    /// | 3 | the shutdown timeout ran out ([`Error::ShutdownTimeout`]) |
+    ///
+    /// A clean shutdown is 0; a second signal during shutdown exits at once with
+    /// [`FORCED_EXIT_CODE`](crate::FORCED_EXIT_CODE).
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            Error::ServiceFailed { .. } | Error::StartFailed { .. } => 1,
+            Error::DuplicateName { .. } | Error::UnknownService { .. } | Error::InvalidSchedule { .. } => 2,
+            Error::ShutdownTimeout { .. } => 3,
+        })
+    }
+
+    /// The shutdown report, for the variants that happen after start-up began.
+    pub fn report(&self) -> Option<&Report> {
+        match self {
+            Error::StartFailed { report, .. }
+            | Error::ServiceFailed { report, .. }
+            | Error::ShutdownTimeout { report, .. } => Some(report),
+            _ => None,
+        }
+    }
+}
+
+/// `Debug` shows the message, so `fn main() -> Result<(), host::Error>` prints a readable line.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Displays an error with its `source()` chain: `outer: inner: innermost`.
+pub(crate) struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+fn list<T: fmt::Display>(items: &[T]) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&item.to_string());
+    }
+    out
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 { "1 service".to_owned() } else { format!("{n} services") }
+}
+
+pub(crate) fn humanize(d: Duration) -> humantime::FormattedDuration {
+    humantime::format_duration(d)
+}

@@ -1,0 +1,514 @@
+//! The host: [`Builder`] (discovery, selection, options), [`Host::run`] (start in order, supervise,
+//! stop in reverse order within the shutdown timeout), and [`run`].
+
+use std::collections::HashMap;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, Span};
+
+use crate::context::{Context, ServiceShared};
+use crate::error::{Error, Failure, humanize};
+use crate::handle::{HostHandle, Phase};
+use crate::panic;
+use crate::policy::FailurePolicy;
+use crate::registry;
+use crate::report::{Outcome, Report, ServiceReport, StopReason};
+use crate::runner::{Done, Exit, Slot, Task};
+use crate::service::{Location, Service};
+use crate::signal::Signals;
+use crate::status::{State, StatusCell};
+
+/// The exit code of a process that a second SIGINT/SIGTERM during graceful shutdown ended at once
+/// (128 + SIGINT, what shells report for an interrupted program).
+pub const FORCED_EXIT_CODE: i32 = 130;
+
+/// The default shutdown timeout, as .NET's: 30 s.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Finds every service registered with `#[host::hosted_service]`, `#[host::periodic]` or
+/// [`register!`](crate::register), runs them until Ctrl+C / SIGTERM (or a failure under the
+/// `stop-host` policy), and shuts them down gracefully within 30 s.
+///
+/// This is `Host::builder().build()?.run().await` with the report dropped (it is logged).
+///
+/// ```no_run
+/// #[tokio::main]
+/// async fn main() -> Result<(), host::Error> {
+///     host::run().await
+/// }
+/// ```
+pub async fn run() -> Result<(), Error> {
+    Host::builder().build()?.run().await.map(drop)
+}
+
+/// Configures a [`Host`]: which services, and how it starts and stops.
+///
+/// ```
+/// use host::{FailurePolicy, Host, Restart, Schedule, Service};
+/// use std::time::Duration;
+///
+/// # async fn demo() -> Result<(), host::Error> {
+/// Host::builder()
+///     .service(Service::periodic("tick", Schedule::every(Duration::from_secs(1)), |_, _| async {}))
+///     .except(["legacy-importer"])                 // all registered services but this one
+///     .shutdown_timeout(Duration::from_secs(10))
+///     .on_failure(FailurePolicy::Restart(Restart::new()))
+///     .build()?
+///     .run()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a Builder does nothing until `.build()?.run().await`"]
+pub struct Builder {
+    services: Vec<Service>,
+    discover: bool,
+    only: Option<Vec<String>>,
+    except: Vec<String>,
+    shutdown_timeout: Duration,
+    catch_signals: bool,
+    policy: FailurePolicy,
+    wall_origin: Option<crate::periodic::WallTime>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            services: Vec::new(),
+            discover: true,
+            only: None,
+            except: Vec::new(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            catch_signals: true,
+            policy: FailurePolicy::StopHost,
+            wall_origin: None,
+        }
+    }
+}
+
+impl Builder {
+    /// Adds a service built by hand (in addition to the registered ones).
+    pub fn service(mut self, service: Service) -> Self {
+        self.services.push(service);
+        self
+    }
+
+    /// Adds many services built by hand.
+    pub fn services(mut self, services: impl IntoIterator<Item = Service>) -> Self {
+        self.services.extend(services);
+        self
+    }
+
+    /// Whether to include the services registered by the attribute macros and
+    /// [`register!`](crate::register) (default `true`).
+    pub fn discover(mut self, yes: bool) -> Self {
+        self.discover = yes;
+        self
+    }
+
+    /// Runs only the services with these names (for tests, or one binary per role). An unknown name
+    /// makes [`build`](Self::build) fail with the list of known ones.
+    pub fn only<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.only = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Runs every service except these. An unknown name makes [`build`](Self::build) fail.
+    pub fn except<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.except.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// The bound on the whole shutdown, from the stop request until every service has stopped or
+    /// was aborted (default 30 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Whether SIGINT/SIGTERM (Ctrl+C elsewhere) stop the host (default `true`). A second signal
+    /// during shutdown exits the process at once with [`FORCED_EXIT_CODE`].
+    pub fn catch_signals(mut self, yes: bool) -> Self {
+        self.catch_signals = yes;
+        self
+    }
+
+    /// The failure policy of every service that does not choose its own (default
+    /// [`FailurePolicy::StopHost`]).
+    pub fn on_failure(mut self, policy: FailurePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Pins the wall-clock time at which the host's clock starts, for deterministic tests of cron
+    /// schedules under tokio's paused clock.
+    #[cfg(feature = "cron")]
+    #[doc(hidden)]
+    pub fn wall_clock_origin(mut self, at: jiff::Timestamp) -> Self {
+        self.wall_origin = Some(at);
+        self
+    }
+
+    /// Collects the services, rejects duplicate names, applies `only`/`except`, validates every
+    /// schedule and sorts them into start order.
+    pub fn build(self) -> Result<Host, Error> {
+        let Builder { services, discover, only, except, shutdown_timeout, catch_signals, policy, wall_origin } = self;
+        let mut all: Vec<Service> = Vec::new();
+        if discover {
+            all.extend(registry::discovered());
+        }
+        all.extend(services);
+
+        let mut seen: HashMap<Arc<str>, Location> = HashMap::with_capacity(all.len());
+        for s in &all {
+            if let Some(first) = seen.insert(s.name.clone(), s.location) {
+                return Err(Error::DuplicateName { name: s.name.to_string(), first, second: s.location });
+            }
+        }
+        let unknown = |name: &String| -> Error {
+            let mut known: Vec<String> = seen.keys().map(|k| k.to_string()).collect();
+            known.sort();
+            Error::UnknownService { name: name.clone(), known }
+        };
+        for name in only.iter().flatten().chain(&except) {
+            if !seen.contains_key(name.as_str()) {
+                return Err(unknown(name));
+            }
+        }
+        let only: Option<HashSet<&str>> = only.as_ref().map(|v| v.iter().map(String::as_str).collect());
+        let except: HashSet<&str> = except.iter().map(String::as_str).collect();
+        all.retain(|s| only.as_ref().is_none_or(|o| o.contains(&*s.name)) && !except.contains(&*s.name));
+
+        for s in &mut all {
+            s.slot.prepare().map_err(|source| Error::InvalidSchedule { service: s.name.to_string(), source })?;
+        }
+        all.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
+
+        let handle = HostHandle::new(wall_origin.map(|w| (w, Instant::now())));
+        Ok(Host { services: all, handle, shutdown_timeout, catch_signals, policy })
+    }
+}
+
+/// A configured host, ready to [`run`](Host::run).
+#[must_use = "a Host does nothing until `.run().await`"]
+pub struct Host {
+    services: Vec<Service>,
+    handle: HostHandle,
+    shutdown_timeout: Duration,
+    catch_signals: bool,
+    policy: FailurePolicy,
+}
+
+impl Host {
+    /// A builder with the defaults: registered services, 30 s shutdown timeout, signals caught,
+    /// `stop-host` on failure.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// A handle to this host, usable before and while it runs.
+    pub fn handle(&self) -> HostHandle {
+        self.handle.clone()
+    }
+
+    /// The services in start order.
+    pub fn service_names(&self) -> impl Iterator<Item = &str> {
+        self.services.iter().map(|s| &*s.name)
+    }
+
+    /// Starts every service in order, runs until a stop is requested, then shuts down within the
+    /// timeout.
+    ///
+    /// - **Start**: services start in ascending `order`, then by name. Each start hook is awaited;
+    ///   then the service's body is spawned on its own task. A start hook that fails (or panics)
+    ///   aborts start-up: the services already started are stopped in reverse order.
+    /// - **Run**: until SIGINT/SIGTERM, [`HostHandle::stop`], or a failure under `stop-host`.
+    /// - **Stop**: every token is cancelled, the bodies are awaited, then the stop hooks run in
+    ///   reverse start order. Whatever is still running at the timeout is aborted and named in
+    ///   the log and in [`Error::ShutdownTimeout`].
+    ///
+    /// Returns the [`Report`] when every service stopped cleanly, otherwise the [`Error`] (which
+    /// carries the report).
+    pub async fn run(self) -> Result<Report, Error> {
+        let Host { services, handle, shutdown_timeout, catch_signals, policy: default_policy } = self;
+        let mut signals = if catch_signals {
+            match Signals::new() {
+                Ok(s) => Some(s),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for shutdown signals; stop the host through its handle");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+
+        let root = CancellationToken::new();
+        let mut shared = Vec::with_capacity(services.len());
+        let mut slots: Vec<Option<Box<dyn Slot>>> = Vec::with_capacity(services.len());
+        let mut spans = Vec::with_capacity(services.len());
+        let mut policies = Vec::with_capacity(services.len());
+        for s in services {
+            spans.push(tracing::info_span!("service", name = %s.name));
+            shared.push(Arc::new(ServiceShared {
+                name: s.name,
+                token: root.child_token(),
+                host: handle.clone(),
+                status: StatusCell::new(s.kind),
+            }));
+            policies.push(s.policy.unwrap_or(default_policy));
+            slots.push(Some(s.slot));
+        }
+        let shared: Arc<[Arc<ServiceShared>]> = shared.into();
+        handle.set_services(shared.clone());
+
+        // ---- start ----
+        handle.set_phase(Phase::Starting);
+        tracing::info!(services = shared.len(), "host starting");
+        let mut set: JoinSet<Done> = JoinSet::new();
+        let mut started = 0;
+        let mut reason = None;
+        for (i, svc) in shared.iter().enumerate() {
+            if handle.is_stop_requested() {
+                break;
+            }
+            let Some(mut slot) = slots[i].take() else { break };
+            let span = spans[i].clone();
+            let ctx = Context::new(svc.clone());
+            svc.status.set_state(State::Starting);
+            tracing::info!(parent: &span, "starting");
+            let hook = panic::catch(slot.start(&ctx)).instrument(span.clone());
+            let result = tokio::select! {
+                biased;
+                signal = wait_for_stop(&handle, &mut signals) => {
+                    reason = Some(signal);
+                    break;
+                }
+                r = hook => r,
+            };
+            let failure = match result {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(Failure::Error(e)),
+                Err(payload) => Some(Failure::from_panic(payload)),
+            };
+            if let Some(failure) = failure {
+                tracing::error!(parent: &span, error = %failure, "start hook failed; stopping the services already started");
+                svc.status.set_state(State::Failed);
+                handle.stop();
+                let report = shutdown(Shutdown {
+                    handle: &handle,
+                    shared: &shared,
+                    spans: &spans,
+                    slots,
+                    set,
+                    started,
+                    root: &root,
+                    timeout: shutdown_timeout,
+                    signals: &mut signals,
+                    reason: StopReason::StartFailed(svc.name.to_string()),
+                    failed_start: Some(i),
+                })
+                .await;
+                return Err(Error::StartFailed { service: svc.name.to_string(), source: failure, report: Box::new(report) });
+            }
+            slot.spawn(Task { index: i, ctx, policy: policies[i], span: span.clone() }, &mut set);
+            tracing::info!(parent: &span, "started");
+            started = i + 1;
+        }
+
+        // ---- run ----
+        let reason = match reason {
+            Some(r) => r,
+            None => {
+                if !handle.is_stop_requested() {
+                    handle.set_phase(Phase::Started);
+                    tracing::info!(services = started, "host started; press Ctrl+C or send SIGTERM to shut down");
+                }
+                wait_for_stop(&handle, &mut signals).await
+            }
+        };
+
+        // ---- stop ----
+        let report = shutdown(Shutdown {
+            handle: &handle,
+            shared: &shared,
+            spans: &spans,
+            slots,
+            set,
+            started,
+            root: &root,
+            timeout: shutdown_timeout,
+            signals: &mut signals,
+            reason,
+            failed_start: None,
+        })
+        .await;
+
+        let failures = handle.take_failures();
+        if !failures.is_empty() {
+            return Err(Error::ServiceFailed { failures, report: Box::new(report) });
+        }
+        let stragglers: Vec<String> = report.with_outcome(Outcome::Aborted).map(str::to_owned).collect();
+        if !stragglers.is_empty() {
+            // Reverse start order: the order the host tried to stop them in.
+            let stragglers = stragglers.into_iter().rev().collect();
+            return Err(Error::ShutdownTimeout { timeout: shutdown_timeout, stragglers, report: Box::new(report) });
+        }
+        Ok(report)
+    }
+}
+
+/// Waits for a stop request or a signal; a signal also marks the host as stopping.
+async fn wait_for_stop(handle: &HostHandle, signals: &mut Option<Signals>) -> StopReason {
+    let signal = async {
+        match signals {
+            Some(s) => s.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        name = signal => {
+            tracing::info!(signal = name, "signal received; shutting down gracefully");
+            handle.stop();
+            StopReason::Signal(name)
+        }
+        _ = handle.stop_requested() => {
+            match handle.inner.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).first() {
+                Some(f) => StopReason::ServiceFailed(f.service.clone()),
+                None => StopReason::Requested,
+            }
+        }
+    }
+}
+
+struct Shutdown<'a> {
+    handle: &'a HostHandle,
+    shared: &'a [Arc<ServiceShared>],
+    spans: &'a [Span],
+    slots: Vec<Option<Box<dyn Slot>>>,
+    set: JoinSet<Done>,
+    /// Services `0..started` had started.
+    started: usize,
+    root: &'a CancellationToken,
+    timeout: Duration,
+    signals: &'a mut Option<Signals>,
+    reason: StopReason,
+    /// The service whose start hook failed, if any.
+    failed_start: Option<usize>,
+}
+
+/// The one shutdown path: cancel, await bodies, stop hooks in reverse order, abort the rest; all
+/// before the deadline. A second signal meanwhile exits the process at once.
+async fn shutdown(sd: Shutdown<'_>) -> Report {
+    let Shutdown { handle, shared, spans, mut slots, mut set, started, root, timeout, signals, reason, failed_start } = sd;
+    let begun = Instant::now();
+    let deadline = begun + timeout;
+    handle.set_phase(Phase::Stopping);
+    tracing::info!(reason = %reason, timeout = %humanize(timeout), "host stopping");
+    let mut outcomes: Vec<Outcome> = vec![Outcome::NotStarted; shared.len()];
+    for i in (0..started).rev() {
+        shared[i].status.set_state(State::Stopping);
+        tracing::info!(parent: &spans[i], "stopping");
+    }
+    if let Some(i) = failed_start {
+        outcomes[i] = Outcome::Failed;
+    }
+    root.cancel();
+
+    let forced = async {
+        if let Some(s) = signals.as_mut() {
+            let name = s.recv().await;
+            tracing::error!(signal = name, code = FORCED_EXIT_CODE, "second signal during shutdown; exiting immediately");
+            std::process::exit(FORCED_EXIT_CODE);
+        }
+        std::future::pending::<()>().await
+    };
+    let mut forced = std::pin::pin!(forced);
+
+    // 1. Await the bodies.
+    let mut exits: Vec<Option<Exit>> = vec![None; shared.len()];
+    let bodies = async {
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok(done) => {
+                    exits[done.index] = Some(done.exit);
+                    slots[done.index] = Some(done.slot);
+                }
+                // Service code runs under `catch_unwind`; this is the host's own bug or an abort.
+                Err(error) => tracing::error!(%error, "a service task ended abnormally"),
+            }
+        }
+    };
+    tokio::select! {
+        _ = bodies => {}
+        _ = tokio::time::sleep_until(deadline) => {}
+        _ = &mut forced => {}
+    }
+
+    // 2. Stop hooks, in reverse start order.
+    for i in (0..started).rev() {
+        let svc = &shared[i];
+        let span = &spans[i];
+        let Some(mut slot) = slots[i].take() else {
+            svc.status.set_state(State::Aborted);
+            outcomes[i] = Outcome::Aborted;
+            tracing::warn!(parent: span, timeout = %humanize(timeout), "still running at the shutdown timeout; aborting");
+            continue;
+        };
+        let ctx = Context::new(svc.clone());
+        let hook = panic::catch(slot.stop(&ctx)).instrument(span.clone());
+        let result = tokio::select! {
+            r = hook => Some(r),
+            _ = tokio::time::sleep_until(deadline) => None,
+            _ = &mut forced => None,
+        };
+        let failure = match result {
+            None => {
+                svc.status.set_state(State::Aborted);
+                outcomes[i] = Outcome::Aborted;
+                tracing::warn!(parent: span, timeout = %humanize(timeout), "stop hook still running at the shutdown timeout; aborted");
+                continue;
+            }
+            Some(Ok(Ok(()))) => None,
+            Some(Ok(Err(e))) => Some(Failure::Error(e)),
+            Some(Err(payload)) => Some(Failure::from_panic(payload)),
+        };
+        if let Some(failure) = failure {
+            tracing::error!(parent: span, error = %failure, "stop hook failed");
+            svc.status.failed(failure.to_string());
+            handle.report_failure(crate::error::ServiceFailure { service: svc.name.to_string(), failure }, true);
+            svc.status.set_state(State::Failed);
+            outcomes[i] = Outcome::Failed;
+            continue;
+        }
+        let failed = exits[i] == Some(Exit::Failed);
+        svc.status.set_state(if failed { State::Failed } else { State::Stopped });
+        outcomes[i] = if failed { Outcome::Failed } else { Outcome::Stopped };
+        tracing::info!(parent: span, "stopped");
+    }
+
+    // 3. Abort what is left; the tasks are dropped at their next await point.
+    set.abort_all();
+    set.detach_all();
+
+    let elapsed = begun.elapsed();
+    let services = shared
+        .iter()
+        .zip(outcomes)
+        .map(|(s, outcome)| ServiceReport { name: s.name.to_string(), outcome })
+        .collect::<Vec<_>>();
+    let count = |o: Outcome| services.iter().filter(|s| s.outcome == o).count();
+    let (stopped, failed, aborted) = (count(Outcome::Stopped), count(Outcome::Failed), count(Outcome::Aborted));
+    if aborted == 0 && failed == 0 {
+        tracing::info!(stopped, elapsed = ?elapsed, "host stopped");
+    } else {
+        tracing::warn!(stopped, failed, aborted, elapsed = ?elapsed, "host stopped");
+    }
+    handle.set_phase(Phase::Stopped);
+    handle.set_services(Arc::from([]));
+    Report { reason, services, shutdown: elapsed }
+}

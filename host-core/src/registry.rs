@@ -1,0 +1,64 @@
+//! Discovery: services registered at compile time through `inventory`.
+
+use crate::service::Service;
+
+/// A service registered for discovery by [`host::run`](crate::run) and
+/// [`Builder::build`](crate::Builder::build).
+///
+/// The attribute macros submit one per annotated item. By hand, with the same effect:
+///
+/// ```
+/// use host::{Registration, Service, Schedule};
+/// use std::time::Duration;
+///
+/// fn heartbeat(name: &'static str) -> Service {
+///     Service::periodic(name, Schedule::every(Duration::from_secs(10)), |_ctx, _tick| async {})
+/// }
+///
+/// host::register!(Registration::new("heartbeat", file!(), line!(), column!(), heartbeat));
+/// ```
+#[derive(Debug)]
+pub struct Registration {
+    pub(crate) name: &'static str,
+    pub(crate) file: &'static str,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+    pub(crate) factory: fn(&'static str) -> Service,
+}
+
+impl Registration {
+    /// A registration of the service `factory` builds under `name`, defined at `file:line:column`.
+    pub const fn new(
+        name: &'static str,
+        file: &'static str,
+        line: u32,
+        column: u32,
+        factory: fn(&'static str) -> Service,
+    ) -> Self {
+        Registration { name, file, line, column, factory }
+    }
+
+    /// The service's name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+inventory::collect!(Registration);
+
+/// Builds every registered service, once, at start-up.
+pub(crate) fn discovered() -> impl Iterator<Item = Service> {
+    inventory::iter::<Registration>
+        .into_iter()
+        .map(|r| (r.factory)(r.name).at(r.file, r.line, r.column))
+}
+
+/// Registers a service for discovery: `host::register!(Registration::new(…))`.
+///
+/// This is what `#[host::hosted_service]` and `#[host::periodic]` expand to; see [`Registration`].
+#[macro_export]
+macro_rules! register {
+    ($registration:expr $(,)?) => {
+        $crate::__private::inventory::submit! { $registration }
+    };
+}

@@ -1,0 +1,78 @@
+//! The shutdown report: how every service ended and how long shutdown took.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why the host stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// A signal arrived (`SIGINT`, `SIGTERM`, `Ctrl+C`).
+    Signal(&'static str),
+    /// [`HostHandle::stop`](crate::HostHandle::stop) was called.
+    Requested,
+    /// A service failed under the `stop-host` policy.
+    ServiceFailed(String),
+    /// A service's start hook failed.
+    StartFailed(String),
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StopReason::Signal(s) => write!(f, "{s} received"),
+            StopReason::Requested => f.write_str("stop requested"),
+            StopReason::ServiceFailed(s) => write!(f, "service `{s}` failed"),
+            StopReason::StartFailed(s) => write!(f, "service `{s}` failed to start"),
+        }
+    }
+}
+
+/// How one service ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Its body and stop hook returned within the timeout.
+    Stopped,
+    /// It failed (body, stop hook, or restart intensity) and was not restarted.
+    Failed,
+    /// It was still running at the shutdown timeout and was aborted.
+    Aborted,
+    /// It never started (start-up was cut short).
+    NotStarted,
+}
+
+/// One service's line in the [`Report`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServiceReport {
+    /// The service's name.
+    pub name: String,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// What happened at shutdown: returned by [`Host::run`](crate::Host::run), carried by the
+/// [`Error`](crate::Error) variants that happen after start-up, and logged.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Report {
+    /// Why the host stopped.
+    pub reason: StopReason,
+    /// Every service, in start order.
+    pub services: Vec<ServiceReport>,
+    /// From the stop request until every service had stopped or was aborted.
+    pub shutdown: Duration,
+}
+
+impl Report {
+    /// The services with the given outcome, in start order.
+    pub fn with_outcome(&self, outcome: Outcome) -> impl Iterator<Item = &str> {
+        self.services.iter().filter(move |s| s.outcome == outcome).map(|s| s.name.as_str())
+    }
+
+    /// Whether every service that started also stopped cleanly.
+    pub fn is_clean(&self) -> bool {
+        self.services.iter().all(|s| matches!(s.outcome, Outcome::Stopped | Outcome::NotStarted))
+    }
+}

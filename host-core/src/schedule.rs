@@ -1,0 +1,259 @@
+//! When a periodic service runs: [`Schedule`] (fixed rate, fixed delay, cron), [`MissedTicks`],
+//! and the [`Tick`] each run receives.
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// When a periodic service runs.
+///
+/// ```
+/// use host::{MissedTicks, Schedule};
+/// use std::time::Duration;
+///
+/// // every 30 s, first run at start, on a fixed grid (no drift)
+/// let rate = Schedule::every(Duration::from_secs(30));
+/// // 10 s after each run ends, first run 5 s after start
+/// let delay = Schedule::fixed_delay(Duration::from_secs(10)).initial_delay(Duration::from_secs(5));
+/// // every 5 minutes, each run up to 20 s late at random, at most 60 s long, catching up on missed ticks
+/// let spread = Schedule::every(Duration::from_secs(300))
+///     .jitter(Duration::from_secs(20))
+///     .timeout(Duration::from_secs(60))
+///     .missed_ticks(MissedTicks::Burst);
+/// # #[cfg(feature = "cron")]
+/// // 02:30 every day, Berlin time
+/// let nightly = Schedule::cron("30 2 * * *").tz("Europe/Berlin");
+/// ```
+///
+/// Invalid values (a zero period, jitter not below the period, a bad cron expression or an unknown
+/// time zone) are reported by [`Builder::build`](crate::Builder::build) as
+/// [`Error::InvalidSchedule`](crate::Error::InvalidSchedule) naming the service; the attribute
+/// macros reject them at compile time. [`Schedule::validate`] checks one eagerly.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub(crate) trigger: Trigger,
+    pub(crate) initial_delay: Duration,
+    pub(crate) jitter: Duration,
+    pub(crate) missed: MissedTicks,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_failures: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Trigger {
+    /// Fixed rate: one run per period on a grid anchored at the first run.
+    Every(Duration),
+    /// Fixed delay: a pause of this length after each run ends.
+    FixedDelay(Duration),
+    /// A cron expression in a time zone.
+    #[cfg(feature = "cron")]
+    Cron(Box<crate::cron::CronSpec>),
+}
+
+/// What a fixed-rate or cron schedule does with ticks that fall due while the previous run is still
+/// going (a run longer than the period) or while the process was stalled.
+///
+/// Timelines for `every = 10s` where the first run (`#`) takes 25 s and later runs take 1 s
+/// (`|` marks the grid, one character per second):
+///
+/// ```text
+///           0         10        20        30        40
+/// grid      |         |         |         |         |
+/// Skip      #########################     #         #        runs at 0, 30, 40 (10 and 20 dropped)
+/// Burst     ###########################   #         #        runs at 0, 25 (due 10), 26 (due 20), 30, 40
+/// Delay     ##########################         #         #   runs at 0, 25, 35, 45 (the grid moved)
+/// ```
+///
+/// - [`Skip`](MissedTicks::Skip) (default): missed ticks are dropped; the next run is the next grid
+///   point, so runs stay on the grid. A process that stalls while *waiting* runs once, late, then
+///   returns to the grid.
+/// - [`Burst`](MissedTicks::Burst): every missed tick runs, back to back, until caught up; no tick is
+///   lost. Each run's [`Tick::lateness`] tells how late it is.
+/// - [`Delay`](MissedTicks::Delay): the missed tick runs at once and the grid restarts from that
+///   run: the rate becomes "period after the late run".
+///
+/// A fixed-delay schedule never misses a tick: it waits after each run by definition.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MissedTicks {
+    /// Drop missed ticks and stay on the grid.
+    #[default]
+    Skip,
+    /// Run every missed tick as soon as possible.
+    Burst,
+    /// Run the missed tick now and shift the grid.
+    Delay,
+}
+
+/// Why a [`Schedule`] is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScheduleError {
+    /// The period of `every` or `fixed_delay` is zero.
+    #[error("the period must be greater than zero")]
+    ZeroPeriod,
+    /// Jitter must be smaller than the period, or runs could reorder or overlap the next tick.
+    #[error("jitter ({}) must be smaller than the period ({})", humantime::format_duration(*jitter), humantime::format_duration(*period))]
+    JitterTooLarge {
+        /// The jitter bound.
+        jitter: Duration,
+        /// The period.
+        period: Duration,
+    },
+    /// The cron expression does not parse.
+    #[error("invalid cron expression `{expr}`: {reason}")]
+    InvalidCron {
+        /// The expression.
+        expr: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// The time zone is not in the IANA database.
+    #[error("unknown time zone `{0}`; use an IANA name such as `Europe/Berlin` or `UTC`")]
+    UnknownTimeZone(String),
+    /// A time zone was given for a schedule that is not a cron schedule.
+    #[error("a time zone only applies to cron schedules")]
+    TimeZoneWithoutCron,
+    /// `max_failures` is zero.
+    #[error("max_failures must be at least 1")]
+    ZeroMaxFailures,
+}
+
+impl Schedule {
+    fn with_trigger(trigger: Trigger) -> Self {
+        Schedule {
+            trigger,
+            initial_delay: Duration::ZERO,
+            jitter: Duration::ZERO,
+            missed: MissedTicks::Skip,
+            timeout: None,
+            max_failures: None,
+        }
+    }
+
+    /// Fixed rate: the first run at start (see [`initial_delay`](Self::initial_delay)), then one run
+    /// every `period`, on a grid that does not drift however long the runs take.
+    pub fn every(period: Duration) -> Self {
+        Self::with_trigger(Trigger::Every(period))
+    }
+
+    /// Fixed delay: the first run at start, then a pause of `delay` after each run ends.
+    pub fn fixed_delay(delay: Duration) -> Self {
+        Self::with_trigger(Trigger::FixedDelay(delay))
+    }
+
+    /// A cron expression, 5 fields (`min hour day month weekday`) or 6 with seconds first, in UTC
+    /// unless [`tz`](Self::tz) says otherwise. The syntax is [croner]'s: `*`, lists, ranges, steps,
+    /// names (`MON`, `JAN`), `L`, `W` and `#`.
+    ///
+    /// [croner]: https://docs.rs/croner
+    #[cfg(feature = "cron")]
+    pub fn cron(expr: &str) -> Self {
+        Self::with_trigger(Trigger::Cron(Box::new(crate::cron::CronSpec::new(expr))))
+    }
+
+    /// The IANA time zone a cron schedule is evaluated in (default `UTC`). See [`crate::cron`] for
+    /// what happens on daylight-saving changes.
+    #[cfg(feature = "cron")]
+    pub fn tz(mut self, zone: &str) -> Self {
+        match &mut self.trigger {
+            Trigger::Cron(spec) => spec.set_zone(zone),
+            _ => self.trigger = Trigger::Cron(Box::new(crate::cron::CronSpec::invalid(ScheduleError::TimeZoneWithoutCron))),
+        }
+        self
+    }
+
+    /// Delays the first run by `delay` (default: the first run is at start).
+    pub fn initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// Delays each run by a random offset in `[0, bound)`, chosen per run and per service, so
+    /// replicas of one app do not all fire at once. The grid itself does not move.
+    pub fn jitter(mut self, bound: Duration) -> Self {
+        self.jitter = bound;
+        self
+    }
+
+    /// What to do with ticks missed because a run overran or the process stalled (default
+    /// [`MissedTicks::Skip`]).
+    pub fn missed_ticks(mut self, policy: MissedTicks) -> Self {
+        self.missed = policy;
+        self
+    }
+
+    /// Limits each run: at `timeout` the run's token is cancelled and its future dropped, and the run
+    /// counts as failed.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// After this many consecutive failed runs the service itself has failed, and its
+    /// [`FailurePolicy`](crate::FailurePolicy) applies. Without it (the default) failed runs are
+    /// logged and counted, and the schedule simply goes on.
+    pub fn max_failures(mut self, n: u32) -> Self {
+        self.max_failures = Some(n);
+        self
+    }
+
+    /// Checks the schedule now instead of at [`Builder::build`](crate::Builder::build).
+    pub fn validate(&self) -> Result<(), ScheduleError> {
+        let period = match &self.trigger {
+            Trigger::Every(p) | Trigger::FixedDelay(p) => *p,
+            #[cfg(feature = "cron")]
+            Trigger::Cron(spec) => return spec.validate().and(self.check_max_failures()),
+        };
+        if period.is_zero() {
+            return Err(ScheduleError::ZeroPeriod);
+        }
+        if !self.jitter.is_zero() && self.jitter >= period {
+            return Err(ScheduleError::JitterTooLarge { jitter: self.jitter, period });
+        }
+        self.check_max_failures()
+    }
+
+    fn check_max_failures(&self) -> Result<(), ScheduleError> {
+        match self.max_failures {
+            Some(0) => Err(ScheduleError::ZeroMaxFailures),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What one run of a periodic service is told about itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tick {
+    pub(crate) run: u64,
+    pub(crate) scheduled: Instant,
+    pub(crate) started: Instant,
+}
+
+impl Tick {
+    /// The run number, from 1; it keeps counting across restarts.
+    pub fn run(&self) -> u64 {
+        self.run
+    }
+
+    /// The instant this run was due (jitter included).
+    pub fn scheduled(&self) -> Instant {
+        self.scheduled
+    }
+
+    /// The instant this run actually started.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// How late the run started: `started - scheduled`.
+    pub fn lateness(&self) -> Duration {
+        self.started.saturating_duration_since(self.scheduled)
+    }
+}
+
+impl fmt::Display for Tick {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "run {} ({:?} late)", self.run, self.lateness())
+    }
+}

@@ -1,0 +1,170 @@
+//! The status snapshot: what every service is doing, read without slowing any of them.
+
+use std::sync::Mutex;
+use std::sync::PoisonError;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
+
+use tokio::time::Instant;
+
+/// What kind of service this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ServiceKind {
+    /// A [`HostedService`](crate::HostedService): hooks and/or a long-running body.
+    Hosted,
+    /// A periodic service: a [`Job`](crate::Job) run on a [`Schedule`](crate::Schedule).
+    Periodic,
+}
+
+/// Where a service is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum State {
+    /// Registered, not started yet.
+    Pending,
+    /// Its start hook is running.
+    Starting,
+    /// Its body (or a periodic run) is running.
+    Running,
+    /// A periodic service between runs.
+    Waiting,
+    /// Waiting out a back-off before a restart.
+    Restarting,
+    /// Cancelled; its body or stop hook is finishing.
+    Stopping,
+    /// Ended cleanly (or its body completed and it has nothing left to do).
+    Stopped,
+    /// Ended with a failure that was not restarted.
+    Failed,
+    /// Still running when the shutdown timeout ran out: aborted.
+    Aborted,
+}
+
+impl State {
+    const ALL: [State; 9] = [
+        State::Pending,
+        State::Starting,
+        State::Running,
+        State::Waiting,
+        State::Restarting,
+        State::Stopping,
+        State::Stopped,
+        State::Failed,
+        State::Aborted,
+    ];
+}
+
+/// One service's status at the moment of the snapshot ([`HostHandle::status`](crate::HostHandle::status)).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServiceStatus {
+    /// The service's name.
+    pub name: String,
+    /// Hosted or periodic.
+    pub kind: ServiceKind,
+    /// Where it is in its life.
+    pub state: State,
+    /// Periodic runs started (for a hosted service: how often its body started).
+    pub runs: u64,
+    /// Failed runs (errors, panics, timeouts).
+    pub failures: u64,
+    /// Restarts under the `restart` policy.
+    pub restarts: u64,
+    /// The text of the last failure.
+    pub last_error: Option<String>,
+    /// When the last run (or body) started.
+    pub last_run_started: Option<Instant>,
+    /// When the last run (or body) ended.
+    pub last_run_ended: Option<Instant>,
+    /// When the next periodic run is due.
+    pub next_run: Option<Instant>,
+}
+
+/// The per-service counters behind [`ServiceStatus`]: atomics written with relaxed stores.
+pub(crate) struct StatusCell {
+    pub(crate) kind: ServiceKind,
+    state: AtomicU8,
+    runs: AtomicU64,
+    failures: AtomicU64,
+    restarts: AtomicU64,
+    /// Nanoseconds since the host's epoch, plus one; 0 means "none".
+    last_start: AtomicU64,
+    last_end: AtomicU64,
+    next_run: AtomicU64,
+    /// Written only when a run fails.
+    last_error: Mutex<Option<String>>,
+}
+
+impl StatusCell {
+    pub(crate) fn new(kind: ServiceKind) -> Self {
+        StatusCell {
+            kind,
+            state: AtomicU8::new(State::Pending as u8),
+            runs: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            restarts: AtomicU64::new(0),
+            last_start: AtomicU64::new(0),
+            last_end: AtomicU64::new(0),
+            next_run: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn set_state(&self, state: State) {
+        self.state.store(state as u8, Relaxed);
+    }
+
+    pub(crate) fn state(&self) -> State {
+        State::ALL[usize::from(self.state.load(Relaxed))]
+    }
+
+    pub(crate) fn run_started(&self, epoch: Instant, at: Instant) {
+        self.runs.fetch_add(1, Relaxed);
+        self.last_start.store(encode(epoch, Some(at)), Relaxed);
+        self.set_state(State::Running);
+    }
+
+    pub(crate) fn run_ended(&self, epoch: Instant, at: Instant) {
+        self.last_end.store(encode(epoch, Some(at)), Relaxed);
+    }
+
+    pub(crate) fn set_next_run(&self, epoch: Instant, at: Option<Instant>) {
+        self.next_run.store(encode(epoch, at), Relaxed);
+    }
+
+    pub(crate) fn failed(&self, message: String) {
+        self.failures.fetch_add(1, Relaxed);
+        *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
+    }
+
+    pub(crate) fn restarted(&self) {
+        self.restarts.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self, name: &str, epoch: Instant) -> ServiceStatus {
+        ServiceStatus {
+            name: name.to_owned(),
+            kind: self.kind,
+            state: self.state(),
+            runs: self.runs.load(Relaxed),
+            failures: self.failures.load(Relaxed),
+            restarts: self.restarts.load(Relaxed),
+            last_error: self.last_error.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            last_run_started: decode(epoch, self.last_start.load(Relaxed)),
+            last_run_ended: decode(epoch, self.last_end.load(Relaxed)),
+            next_run: decode(epoch, self.next_run.load(Relaxed)),
+        }
+    }
+}
+
+fn encode(epoch: Instant, at: Option<Instant>) -> u64 {
+    match at {
+        // Saturates after ~584 years of uptime.
+        Some(at) => u64::try_from(at.saturating_duration_since(epoch).as_nanos()).unwrap_or(u64::MAX - 1) + 1,
+        None => 0,
+    }
+}
+
+fn decode(epoch: Instant, raw: u64) -> Option<Instant> {
+    (raw != 0).then(|| epoch + std::time::Duration::from_nanos(raw - 1))
+}
