@@ -1,0 +1,1 @@
+//! See `tests/crate_option.rs`.
