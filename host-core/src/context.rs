@@ -41,7 +41,10 @@ pub(crate) struct ServiceShared {
 
 impl Context {
     pub(crate) fn new(shared: Arc<ServiceShared>) -> Self {
-        Context { shared, run_token: None }
+        Context {
+            shared,
+            run_token: None,
+        }
     }
 
     /// The service's unique name.

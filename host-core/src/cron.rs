@@ -40,7 +40,9 @@ pub(crate) struct CronSpec {
 
 impl CronSpec {
     pub(crate) fn new(expr: &str) -> Self {
-        CronSpec { parsed: parse(expr).map(|cron| (cron, TimeZone::UTC)) }
+        CronSpec {
+            parsed: parse(expr).map(|cron| (cron, TimeZone::UTC)),
+        }
     }
 
     pub(crate) fn invalid(error: ScheduleError) -> Self {
@@ -69,7 +71,10 @@ impl CronSpec {
 }
 
 fn parse(expr: &str) -> Result<Cron, ScheduleError> {
-    Cron::from_str(expr).map_err(|e| ScheduleError::InvalidCron { expr: expr.to_owned(), reason: e.to_string() })
+    Cron::from_str(expr).map_err(|e| ScheduleError::InvalidCron {
+        expr: expr.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 impl crate::schedule::Schedule {

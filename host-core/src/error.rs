@@ -185,7 +185,11 @@ fn list<T: fmt::Display>(items: &[T]) -> String {
 }
 
 fn plural(n: usize) -> String {
-    if n == 1 { "1 service".to_owned() } else { format!("{n} services") }
+    if n == 1 {
+        "1 service".to_owned()
+    } else {
+        format!("{n} services")
+    }
 }
 
 pub(crate) fn humanize(d: Duration) -> humantime::FormattedDuration {

@@ -111,7 +111,10 @@ impl HostHandle {
     /// relaxed stores on the services' paths.
     pub fn status(&self) -> Vec<ServiceStatus> {
         let services = Arc::clone(&self.inner.services.lock().unwrap_or_else(PoisonError::into_inner));
-        services.iter().map(|s| s.status.snapshot(&s.name, self.inner.epoch)).collect()
+        services
+            .iter()
+            .map(|s| s.status.snapshot(&s.name, self.inner.epoch))
+            .collect()
     }
 
     pub(crate) fn wall_origin(&self) -> crate::periodic::WallOrigin {
@@ -124,7 +127,11 @@ impl HostHandle {
 
     /// Records a failure; with `stop_host`, also requests a stop.
     pub(crate) fn report_failure(&self, failure: ServiceFailure, stop_host: bool) {
-        self.inner.failures.lock().unwrap_or_else(PoisonError::into_inner).push(failure);
+        self.inner
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(failure);
         if stop_host {
             self.stop();
         }

@@ -156,7 +156,16 @@ impl Builder {
     /// Collects the services, rejects duplicate names, applies `only`/`except`, validates every
     /// schedule and sorts them into start order.
     pub fn build(self) -> Result<Host, Error> {
-        let Builder { services, discover, only, except, shutdown_timeout, catch_signals, policy, wall_origin } = self;
+        let Builder {
+            services,
+            discover,
+            only,
+            except,
+            shutdown_timeout,
+            catch_signals,
+            policy,
+            wall_origin,
+        } = self;
         let mut all: Vec<Service> = Vec::new();
         if discover {
             all.extend(registry::discovered());
@@ -166,13 +175,20 @@ impl Builder {
         let mut seen: HashMap<Arc<str>, Location> = HashMap::with_capacity(all.len());
         for s in &all {
             if let Some(first) = seen.insert(s.name.clone(), s.location) {
-                return Err(Error::DuplicateName { name: s.name.to_string(), first, second: s.location });
+                return Err(Error::DuplicateName {
+                    name: s.name.to_string(),
+                    first,
+                    second: s.location,
+                });
             }
         }
         let unknown = |name: &String| -> Error {
             let mut known: Vec<String> = seen.keys().map(|k| k.to_string()).collect();
             known.sort();
-            Error::UnknownService { name: name.clone(), known }
+            Error::UnknownService {
+                name: name.clone(),
+                known,
+            }
         };
         for name in only.iter().flatten().chain(&except) {
             if !seen.contains_key(name.as_str()) {
@@ -184,12 +200,21 @@ impl Builder {
         all.retain(|s| only.as_ref().is_none_or(|o| o.contains(&*s.name)) && !except.contains(&*s.name));
 
         for s in &mut all {
-            s.slot.prepare().map_err(|source| Error::InvalidSchedule { service: s.name.to_string(), source })?;
+            s.slot.prepare().map_err(|source| Error::InvalidSchedule {
+                service: s.name.to_string(),
+                source,
+            })?;
         }
         all.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
 
         let handle = HostHandle::new(wall_origin.map(|w| (w, Instant::now())));
-        Ok(Host { services: all, handle, shutdown_timeout, catch_signals, policy })
+        Ok(Host {
+            services: all,
+            handle,
+            shutdown_timeout,
+            catch_signals,
+            policy,
+        })
     }
 }
 
@@ -227,14 +252,22 @@ impl Host {
     ///   then the service's body is spawned on its own task. A start hook that fails (or panics)
     ///   aborts start-up: the services already started are stopped in reverse order.
     /// - **Run**: until SIGINT/SIGTERM, [`HostHandle::stop`], or a failure under `stop-host`.
-    /// - **Stop**: every token is cancelled, the bodies are awaited, then the stop hooks run in
-    ///   reverse start order. Whatever is still running at the timeout is aborted and named in
-    ///   the log and in [`Error::ShutdownTimeout`].
+    /// - **Stop**: every token is cancelled at once; then, in reverse start order, the host awaits
+    ///   each service's body and runs its stop hook. A service's hook thus waits only for the
+    ///   bodies of services started after it (which may depend on it). Whatever is still running
+    ///   at the timeout is aborted, and named in the log and in [`Error::ShutdownTimeout`]
+    ///   (together with services whose hook had no time left).
     ///
     /// Returns the [`Report`] when every service stopped cleanly, otherwise the [`Error`] (which
     /// carries the report).
     pub async fn run(self) -> Result<Report, Error> {
-        let Host { services, handle, shutdown_timeout, catch_signals, policy: default_policy } = self;
+        let Host {
+            services,
+            handle,
+            shutdown_timeout,
+            catch_signals,
+            policy: default_policy,
+        } = self;
         let mut signals = if catch_signals {
             match Signals::new() {
                 Ok(s) => Some(s),
@@ -313,9 +346,21 @@ impl Host {
                     failed_start: Some(i),
                 })
                 .await;
-                return Err(Error::StartFailed { service: svc.name.to_string(), source: failure, report: Box::new(report) });
+                return Err(Error::StartFailed {
+                    service: svc.name.to_string(),
+                    source: failure,
+                    report: Box::new(report),
+                });
             }
-            slot.spawn(Task { index: i, ctx, policy: policies[i], span: span.clone() }, &mut set);
+            slot.spawn(
+                Task {
+                    index: i,
+                    ctx,
+                    policy: policies[i],
+                    span: span.clone(),
+                },
+                &mut set,
+            );
             tracing::info!(parent: &span, "started");
             started = i + 1;
         }
@@ -326,7 +371,10 @@ impl Host {
             None => {
                 if !handle.is_stop_requested() {
                     handle.set_phase(Phase::Started);
-                    tracing::info!(services = started, "host started; press Ctrl+C or send SIGTERM to shut down");
+                    tracing::info!(
+                        services = started,
+                        "host started; press Ctrl+C or send SIGTERM to shut down"
+                    );
                 }
                 wait_for_stop(&handle, &mut signals).await
             }
@@ -350,13 +398,20 @@ impl Host {
 
         let failures = handle.take_failures();
         if !failures.is_empty() {
-            return Err(Error::ServiceFailed { failures, report: Box::new(report) });
+            return Err(Error::ServiceFailed {
+                failures,
+                report: Box::new(report),
+            });
         }
         let stragglers: Vec<String> = report.with_outcome(Outcome::Aborted).map(str::to_owned).collect();
         if !stragglers.is_empty() {
             // Reverse start order: the order the host tried to stop them in.
             let stragglers = stragglers.into_iter().rev().collect();
-            return Err(Error::ShutdownTimeout { timeout: shutdown_timeout, stragglers, report: Box::new(report) });
+            return Err(Error::ShutdownTimeout {
+                timeout: shutdown_timeout,
+                stragglers,
+                report: Box::new(report),
+            });
         }
         Ok(report)
     }
@@ -404,7 +459,19 @@ struct Shutdown<'a> {
 /// The one shutdown path: cancel, await bodies, stop hooks in reverse order, abort the rest; all
 /// before the deadline. A second signal meanwhile exits the process at once.
 async fn shutdown(sd: Shutdown<'_>) -> Report {
-    let Shutdown { handle, shared, spans, mut slots, mut set, started, root, timeout, signals, reason, failed_start } = sd;
+    let Shutdown {
+        handle,
+        shared,
+        spans,
+        mut slots,
+        mut set,
+        started,
+        root,
+        timeout,
+        signals,
+        reason,
+        failed_start,
+    } = sd;
     let begun = Instant::now();
     let deadline = begun + timeout;
     handle.set_phase(Phase::Stopping);
@@ -422,52 +489,68 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
     let forced = async {
         if let Some(s) = signals.as_mut() {
             let name = s.recv().await;
-            tracing::error!(signal = name, code = FORCED_EXIT_CODE, "second signal during shutdown; exiting immediately");
+            tracing::error!(
+                signal = name,
+                code = FORCED_EXIT_CODE,
+                "second signal during shutdown; exiting immediately"
+            );
             std::process::exit(FORCED_EXIT_CODE);
         }
         std::future::pending::<()>().await
     };
     let mut forced = std::pin::pin!(forced);
 
-    // 1. Await the bodies.
+    // In reverse start order: await the service's body, then run its stop hook. Every body was
+    // cancelled at once and they end concurrently, so a service's hook waits only for the bodies
+    // of the services started after it (the ones that may depend on it): a straggler holds back
+    // the clean-up of what it may be using, never of what started after it.
     let mut exits: Vec<Option<Exit>> = vec![None; shared.len()];
-    let bodies = async {
-        while let Some(joined) = set.join_next().await {
-            match joined {
-                Ok(done) => {
-                    exits[done.index] = Some(done.exit);
-                    slots[done.index] = Some(done.slot);
-                }
-                // Service code runs under `catch_unwind`; this is the host's own bug or an abort.
-                Err(error) => tracing::error!(%error, "a service task ended abnormally"),
-            }
-        }
-    };
-    tokio::select! {
-        _ = bodies => {}
-        _ = tokio::time::sleep_until(deadline) => {}
-        _ = &mut forced => {}
-    }
-
-    // 2. Stop hooks, in reverse start order.
+    let mut out_of_time = false;
     for i in (0..started).rev() {
         let svc = &shared[i];
         let span = &spans[i];
+        while !out_of_time && slots[i].is_none() {
+            tokio::select! {
+                biased;
+                _ = &mut forced => {}
+                _ = tokio::time::sleep_until(deadline) => out_of_time = true,
+                joined = set.join_next() => match joined {
+                    Some(Ok(done)) => {
+                        exits[done.index] = Some(done.exit);
+                        slots[done.index] = Some(done.slot);
+                    }
+                    // Service code runs under `catch_unwind`: only an abort (or a host bug) gets here.
+                    Some(Err(error)) => tracing::error!(%error, "a service task ended abnormally"),
+                    None => break,
+                },
+            }
+        }
         let Some(mut slot) = slots[i].take() else {
             svc.status.set_state(State::Aborted);
             outcomes[i] = Outcome::Aborted;
-            tracing::warn!(parent: span, timeout = %humanize(timeout), "still running at the shutdown timeout; aborting");
+            if out_of_time {
+                tracing::warn!(parent: span, timeout = %humanize(timeout), "still running at the shutdown timeout; aborting");
+            }
             continue;
         };
+        if out_of_time {
+            svc.status.set_state(State::Aborted);
+            outcomes[i] = Outcome::Aborted;
+            tracing::warn!(parent: span, timeout = %humanize(timeout), "stop hook skipped: the shutdown timeout ran out before its turn");
+            continue;
+        }
         let ctx = Context::new(svc.clone());
         let hook = panic::catch(slot.stop(&ctx)).instrument(span.clone());
+        // The deadline wins ties: no hook runs past the timeout.
         let result = tokio::select! {
-            r = hook => Some(r),
-            _ = tokio::time::sleep_until(deadline) => None,
+            biased;
             _ = &mut forced => None,
+            _ = tokio::time::sleep_until(deadline) => None,
+            r = hook => Some(r),
         };
         let failure = match result {
             None => {
+                out_of_time = true;
                 svc.status.set_state(State::Aborted);
                 outcomes[i] = Outcome::Aborted;
                 tracing::warn!(parent: span, timeout = %humanize(timeout), "stop hook still running at the shutdown timeout; aborted");
@@ -480,18 +563,25 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
         if let Some(failure) = failure {
             tracing::error!(parent: span, error = %failure, "stop hook failed");
             svc.status.failed(failure.to_string());
-            handle.report_failure(crate::error::ServiceFailure { service: svc.name.to_string(), failure }, true);
+            handle.report_failure(
+                crate::error::ServiceFailure {
+                    service: svc.name.to_string(),
+                    failure,
+                },
+                true,
+            );
             svc.status.set_state(State::Failed);
             outcomes[i] = Outcome::Failed;
             continue;
         }
         let failed = exits[i] == Some(Exit::Failed);
-        svc.status.set_state(if failed { State::Failed } else { State::Stopped });
+        svc.status
+            .set_state(if failed { State::Failed } else { State::Stopped });
         outcomes[i] = if failed { Outcome::Failed } else { Outcome::Stopped };
         tracing::info!(parent: span, "stopped");
     }
 
-    // 3. Abort what is left; the tasks are dropped at their next await point.
+    // Abort what is left; the tasks are dropped at their next await point.
     set.abort_all();
     set.detach_all();
 
@@ -499,7 +589,10 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
     let services = shared
         .iter()
         .zip(outcomes)
-        .map(|(s, outcome)| ServiceReport { name: s.name.to_string(), outcome })
+        .map(|(s, outcome)| ServiceReport {
+            name: s.name.to_string(),
+            outcome,
+        })
         .collect::<Vec<_>>();
     let count = |o: Outcome| services.iter().filter(|s| s.outcome == o).count();
     let (stopped, failed, aborted) = (count(Outcome::Stopped), count(Outcome::Failed), count(Outcome::Aborted));
@@ -510,5 +603,9 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
     }
     handle.set_phase(Phase::Stopped);
     handle.set_services(Arc::from([]));
-    Report { reason, services, shutdown: elapsed }
+    Report {
+        reason,
+        services,
+        shutdown: elapsed,
+    }
 }

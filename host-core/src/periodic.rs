@@ -79,7 +79,11 @@ impl<J: Job> Body for PeriodicSlot<J> {
             }
             let started = Instant::now();
             *runs += 1;
-            let tick = Tick { run: *runs, scheduled: fire_at, started };
+            let tick = Tick {
+                run: *runs,
+                scheduled: fire_at,
+                started,
+            };
             status.run_started(epoch, started);
             let outcome = run(job, ctx, tick, schedule.timeout).await;
             let ended = Instant::now();
@@ -107,7 +111,10 @@ async fn run<J: Job>(job: &mut J, ctx: &Context, tick: Tick, timeout: Option<Dur
         Some(limit) => {
             // A token of the run's own, so that cancelling it at the timeout reaches whatever the
             // run handed it to, without touching the service's token.
-            let run_ctx = Context { shared: ctx.shared.clone(), run_token: Some(ctx.shared.token.child_token()) };
+            let run_ctx = Context {
+                shared: ctx.shared.clone(),
+                run_token: Some(ctx.shared.token.child_token()),
+            };
             let outcome = tokio::time::timeout(limit, panic::catch(job.run(&run_ctx, tick))).await;
             match outcome {
                 Ok(result) => result,
@@ -223,14 +230,19 @@ impl WallClock {
     fn anchor(now: Instant, origin: WallOrigin) -> Self {
         let wall0 = match origin {
             // A fixed origin (tests): the host's epoch was at `wall`.
-            Some((wall, epoch)) => WallClock { wall0: wall, inst0: epoch }.wall(now),
+            Some((wall, epoch)) => WallClock {
+                wall0: wall,
+                inst0: epoch,
+            }
+            .wall(now),
             None => jiff::Timestamp::now(),
         };
         WallClock { wall0, inst0: now }
     }
 
     fn wall(&self, at: Instant) -> jiff::Timestamp {
-        let since = jiff::SignedDuration::try_from(at.saturating_duration_since(self.inst0)).unwrap_or(jiff::SignedDuration::MAX);
+        let since = jiff::SignedDuration::try_from(at.saturating_duration_since(self.inst0))
+            .unwrap_or(jiff::SignedDuration::MAX);
         self.wall0.saturating_add(since).unwrap_or(jiff::Timestamp::MAX)
     }
 

@@ -35,7 +35,13 @@ impl Registration {
         column: u32,
         factory: fn(&'static str) -> Service,
     ) -> Self {
-        Registration { name, file, line, column, factory }
+        Registration {
+            name,
+            file,
+            line,
+            column,
+            factory,
+        }
     }
 
     /// The service's name.

@@ -68,11 +68,16 @@ pub struct Report {
 impl Report {
     /// The services with the given outcome, in start order.
     pub fn with_outcome(&self, outcome: Outcome) -> impl Iterator<Item = &str> {
-        self.services.iter().filter(move |s| s.outcome == outcome).map(|s| s.name.as_str())
+        self.services
+            .iter()
+            .filter(move |s| s.outcome == outcome)
+            .map(|s| s.name.as_str())
     }
 
     /// Whether every service that started also stopped cleanly.
     pub fn is_clean(&self) -> bool {
-        self.services.iter().all(|s| matches!(s.outcome, Outcome::Stopped | Outcome::NotStarted))
+        self.services
+            .iter()
+            .all(|s| matches!(s.outcome, Outcome::Stopped | Outcome::NotStarted))
     }
 }

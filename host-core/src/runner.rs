@@ -65,7 +65,12 @@ pub(crate) trait Body: Send + 'static {
 
 /// Spawns `slot`'s body under supervision. Every service task in the host is spawned here.
 pub(crate) fn spawn_supervised<T: Slot + Body>(mut slot: Box<T>, task: Task, set: &mut JoinSet<Done>) {
-    let Task { index, ctx, policy, span } = task;
+    let Task {
+        index,
+        ctx,
+        policy,
+        span,
+    } = task;
     set.spawn(
         async move {
             let exit = supervise(&mut *slot, &ctx, policy).await;
@@ -92,7 +97,10 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: FailurePolicy) 
         };
         let error = tracing::field::display(&failure);
         let fatal = |failure: Failure| {
-            let failure = ServiceFailure { service: ctx.name().to_owned(), failure };
+            let failure = ServiceFailure {
+                service: ctx.name().to_owned(),
+                failure,
+            };
             ctx.host().report_failure(failure, true);
         };
         if ctx.is_cancelled() {
@@ -115,7 +123,10 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: FailurePolicy) 
             }
             FailurePolicy::Restart(restart) => {
                 let now = Instant::now();
-                while restarts.front().is_some_and(|t| now.saturating_duration_since(*t) >= restart.window) {
+                while restarts
+                    .front()
+                    .is_some_and(|t| now.saturating_duration_since(*t) >= restart.window)
+                {
                     restarts.pop_front();
                 }
                 let recent = u32::try_from(restarts.len()).unwrap_or(u32::MAX);

@@ -158,7 +158,11 @@ impl Schedule {
     pub fn tz(mut self, zone: &str) -> Self {
         match &mut self.trigger {
             Trigger::Cron(spec) => spec.set_zone(zone),
-            _ => self.trigger = Trigger::Cron(Box::new(crate::cron::CronSpec::invalid(ScheduleError::TimeZoneWithoutCron))),
+            _ => {
+                self.trigger = Trigger::Cron(Box::new(crate::cron::CronSpec::invalid(
+                    ScheduleError::TimeZoneWithoutCron,
+                )))
+            }
         }
         self
     }
@@ -209,7 +213,10 @@ impl Schedule {
             return Err(ScheduleError::ZeroPeriod);
         }
         if !self.jitter.is_zero() && self.jitter >= period {
-            return Err(ScheduleError::JitterTooLarge { jitter: self.jitter, period });
+            return Err(ScheduleError::JitterTooLarge {
+                jitter: self.jitter,
+                period,
+            });
         }
         self.check_max_failures()
     }

@@ -160,7 +160,11 @@ impl fmt::Display for Location {
 
 impl From<&'static std::panic::Location<'static>> for Location {
     fn from(l: &'static std::panic::Location<'static>) -> Self {
-        Location { file: l.file(), line: l.line(), column: l.column() }
+        Location {
+            file: l.file(),
+            line: l.line(),
+            column: l.column(),
+        }
     }
 }
 
@@ -182,7 +186,11 @@ impl Service {
     /// A [`HostedService`] under `name`.
     #[track_caller]
     pub fn hosted(name: impl Into<Arc<str>>, service: impl HostedService) -> Self {
-        Self::new(name.into(), ServiceKind::Hosted, Box::new(crate::runner::HostedSlot(service)))
+        Self::new(
+            name.into(),
+            ServiceKind::Hosted,
+            Box::new(crate::runner::HostedSlot(service)),
+        )
     }
 
     /// A periodic service: `job` runs on `schedule`, never overlapping itself.

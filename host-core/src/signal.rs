@@ -14,7 +14,10 @@ impl Signals {
         #[cfg(all(unix, feature = "signals"))]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            Ok(Signals { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
+            Ok(Signals {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
         }
         #[cfg(not(all(unix, feature = "signals")))]
         Ok(Signals {})

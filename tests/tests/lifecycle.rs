@@ -27,7 +27,13 @@ struct Probe {
 }
 
 fn probe(rec: &Recorder) -> Probe {
-    Probe { rec: rec.clone(), start_takes: Duration::ZERO, start_fails: false, body: Body::UntilCancelled, stop_hangs: false }
+    Probe {
+        rec: rec.clone(),
+        start_takes: Duration::ZERO,
+        start_fails: false,
+        body: Body::UntilCancelled,
+        stop_hangs: false,
+    }
 }
 
 impl HostedService for Probe {
@@ -100,7 +106,10 @@ async fn starts_by_order_then_name_and_stops_in_reverse() {
 #[tokio::test(start_paused = true)]
 async fn start_hooks_run_in_sequence_and_bodies_do_not_delay_later_starts() {
     let rec = Recorder::new();
-    let slow = Probe { start_takes: secs(3), ..probe(&rec) };
+    let slow = Probe {
+        start_takes: secs(3),
+        ..probe(&rec)
+    };
     let host = builder()
         .service(Service::hosted("1-forever", probe(&rec)))
         .service(Service::hosted("2-slow-start", slow))
@@ -123,11 +132,15 @@ async fn start_hooks_run_in_sequence_and_bodies_do_not_delay_later_starts() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_is_bounded_when_a_body_ignores_cancellation() {
     let rec = Recorder::new();
-    let stubborn = Probe { body: Body::IgnoresCancellation, ..probe(&rec) };
+    let stubborn = Probe {
+        body: Body::IgnoresCancellation,
+        ..probe(&rec)
+    };
     let host = builder()
         .shutdown_timeout(secs(5))
-        .service(Service::hosted("polite", probe(&rec)))
-        .service(Service::hosted("stubborn", stubborn))
+        .service(Service::hosted("1-pool", probe(&rec)))
+        .service(Service::hosted("2-stubborn", stubborn))
+        .service(Service::hosted("3-api", probe(&rec)))
         .build()
         .unwrap();
     stop_after(&host.handle(), secs(10));
@@ -135,22 +148,39 @@ async fn shutdown_is_bounded_when_a_body_ignores_cancellation() {
 
     // Stop requested at 10 s; the run returns exactly at the 5 s timeout.
     assert_eq!(rec.elapsed(), secs(15));
-    let Error::ShutdownTimeout { timeout, stragglers, report } = &err else { panic!("{err:?}") };
+    let Error::ShutdownTimeout {
+        timeout,
+        stragglers,
+        report,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
     assert_eq!(*timeout, secs(5));
-    assert_eq!(stragglers, &["stubborn"]);
     assert_eq!(report.shutdown, secs(5));
-    assert_eq!(report.with_outcome(Outcome::Stopped).collect::<Vec<_>>(), ["polite"]);
-    // The stubborn body never returned, so its stop hook never ran; the polite one's did.
-    assert_eq!(rec.times("stop stubborn"), Vec::<Duration>::new());
-    assert_eq!(rec.times("stop polite"), [secs(15)]);
+    // A service started after the straggler stops at once; the straggler never returns, so its
+    // hook never runs; the service started before it (which it may be using) is not torn down
+    // under it, and is named too.
+    assert_eq!(rec.times("stop 3-api"), [secs(10)]);
+    assert_eq!(rec.times("stop 2-stubborn"), Vec::<Duration>::new());
+    assert_eq!(rec.times("stop 1-pool"), Vec::<Duration>::new());
+    assert_eq!(rec.times("end 1-pool"), [secs(10)]);
+    assert_eq!(stragglers, &["2-stubborn", "1-pool"]);
+    assert_eq!(report.with_outcome(Outcome::Stopped).collect::<Vec<_>>(), ["3-api"]);
     assert_eq!(err.exit_code(), std::process::ExitCode::from(3));
-    assert_eq!(err.to_string(), "shutdown timed out after 5s; aborted: stubborn");
+    assert_eq!(
+        err.to_string(),
+        "shutdown timed out after 5s; aborted: 2-stubborn, 1-pool"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_is_bounded_when_a_stop_hook_never_returns() {
     let rec = Recorder::new();
-    let hangs = Probe { stop_hangs: true, ..probe(&rec) };
+    let hangs = Probe {
+        stop_hangs: true,
+        ..probe(&rec)
+    };
     let host = builder()
         .shutdown_timeout(secs(2))
         .service(Service::hosted("first", probe(&rec)))
@@ -160,7 +190,9 @@ async fn shutdown_is_bounded_when_a_stop_hook_never_returns() {
     stop_after(&host.handle(), secs(1));
     let err = host.run().await.unwrap_err();
     assert_eq!(rec.elapsed(), secs(3));
-    let Error::ShutdownTimeout { stragglers, .. } = &err else { panic!("{err:?}") };
+    let Error::ShutdownTimeout { stragglers, .. } = &err else {
+        panic!("{err:?}")
+    };
     // `hangs` stops first (reverse order) and eats the budget: `first`'s hook gets none. Stragglers
     // are listed in the order the host tried to stop them.
     assert_eq!(stragglers, &["hangs", "first"]);
@@ -171,7 +203,13 @@ async fn shutdown_is_bounded_when_a_stop_hook_never_returns() {
 async fn the_default_shutdown_timeout_is_30s() {
     let rec = Recorder::new();
     let host = builder()
-        .service(Service::hosted("stubborn", Probe { body: Body::IgnoresCancellation, ..probe(&rec) }))
+        .service(Service::hosted(
+            "stubborn",
+            Probe {
+                body: Body::IgnoresCancellation,
+                ..probe(&rec)
+            },
+        ))
         .build()
         .unwrap();
     stop_after(&host.handle(), Duration::ZERO);
@@ -182,7 +220,10 @@ async fn the_default_shutdown_timeout_is_30s() {
 #[tokio::test(start_paused = true)]
 async fn a_failing_body_stops_the_host_under_stop_host() {
     let rec = Recorder::new();
-    let failing = Probe { body: Body::FailsAfter(secs(7)), ..probe(&rec) };
+    let failing = Probe {
+        body: Body::FailsAfter(secs(7)),
+        ..probe(&rec)
+    };
     let host = builder()
         .service(Service::hosted("consumer", failing))
         .service(Service::hosted("mailer", probe(&rec)))
@@ -194,7 +235,9 @@ async fn a_failing_body_stops_the_host_under_stop_host() {
     // The other service was cancelled and stopped gracefully at the same instant.
     assert_eq!(rec.times("end mailer"), [secs(7)]);
     assert_eq!(rec.times("stop mailer"), [secs(7)]);
-    let Error::ServiceFailed { failures, report } = &err else { panic!("{err:?}") };
+    let Error::ServiceFailed { failures, report } = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].service, "consumer");
     assert_eq!(failures[0].failure.to_string(), "queue closed");
@@ -208,7 +251,10 @@ async fn a_failing_body_stops_the_host_under_stop_host() {
 #[tokio::test(start_paused = true)]
 async fn a_failing_body_is_logged_and_left_stopped_under_ignore() {
     let rec = Recorder::new();
-    let failing = Probe { body: Body::FailsAfter(secs(7)), ..probe(&rec) };
+    let failing = Probe {
+        body: Body::FailsAfter(secs(7)),
+        ..probe(&rec)
+    };
     let ticks = rec.clone();
     let host = builder()
         .on_failure(FailurePolicy::Ignore)
@@ -234,7 +280,10 @@ async fn a_failing_body_is_logged_and_left_stopped_under_ignore() {
 #[tokio::test(start_paused = true)]
 async fn a_panic_is_a_failure_of_that_service_only() {
     let rec = Recorder::new();
-    let panics = Probe { body: Body::PanicsAfter(secs(5)), ..probe(&rec) };
+    let panics = Probe {
+        body: Body::PanicsAfter(secs(5)),
+        ..probe(&rec)
+    };
     let ticks = rec.clone();
     let host = builder()
         .service(Service::hosted("panicky", panics).on_failure(FailurePolicy::Ignore))
@@ -262,11 +311,20 @@ async fn a_panic_is_a_failure_of_that_service_only() {
 async fn a_panic_under_stop_host_fails_the_run_with_the_message() {
     let rec = Recorder::new();
     let host = builder()
-        .service(Service::hosted("panicky", Probe { body: Body::PanicsAfter(secs(1)), ..probe(&rec) }))
+        .service(Service::hosted(
+            "panicky",
+            Probe {
+                body: Body::PanicsAfter(secs(1)),
+                ..probe(&rec)
+            },
+        ))
         .build()
         .unwrap();
     let err = host.run().await.unwrap_err();
-    assert_eq!(err.to_string(), "1 service failed: `panicky`: panicked: boom in panicky");
+    assert_eq!(
+        err.to_string(),
+        "1 service failed: `panicky`: panicked: boom in panicky"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -275,13 +333,26 @@ async fn a_failing_start_hook_stops_the_started_services_in_reverse_and_skips_th
     let host = builder()
         .service(Service::hosted("1-db", probe(&rec)))
         .service(Service::hosted("2-cache", probe(&rec)))
-        .service(Service::hosted("3-broken", Probe { start_fails: true, ..probe(&rec) }))
+        .service(Service::hosted(
+            "3-broken",
+            Probe {
+                start_fails: true,
+                ..probe(&rec)
+            },
+        ))
         .service(Service::hosted("4-never", probe(&rec)))
         .build()
         .unwrap();
     let err = host.run().await.unwrap_err();
 
-    let Error::StartFailed { service, source, report } = &err else { panic!("{err:?}") };
+    let Error::StartFailed {
+        service,
+        source,
+        report,
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
     assert_eq!(service, "3-broken");
     assert_eq!(source.to_string(), "database unreachable");
     assert_eq!(report.reason, StopReason::StartFailed("3-broken".into()));
@@ -296,8 +367,20 @@ async fn a_failing_start_hook_stops_the_started_services_in_reverse_and_skips_th
         ]
     );
     let names = rec.names();
-    let hooks: Vec<_> = names.iter().filter(|n| n.starts_with("start") || n.starts_with("stop")).collect();
-    assert_eq!(hooks, ["start 1-db", "start 2-cache", "start 3-broken", "stop 2-cache", "stop 1-db"]);
+    let hooks: Vec<_> = names
+        .iter()
+        .filter(|n| n.starts_with("start") || n.starts_with("stop"))
+        .collect();
+    assert_eq!(
+        hooks,
+        [
+            "start 1-db",
+            "start 2-cache",
+            "start 3-broken",
+            "stop 2-cache",
+            "stop 1-db"
+        ]
+    );
     assert_eq!(err.exit_code(), std::process::ExitCode::from(1));
 }
 
@@ -306,7 +389,13 @@ async fn a_stop_request_during_start_up_stops_what_started() {
     let rec = Recorder::new();
     let host = builder()
         .service(Service::hosted("1-quick", probe(&rec)))
-        .service(Service::hosted("2-slow", Probe { start_takes: secs(60), ..probe(&rec) }))
+        .service(Service::hosted(
+            "2-slow",
+            Probe {
+                start_takes: secs(60),
+                ..probe(&rec)
+            },
+        ))
         .service(Service::hosted("3-never", probe(&rec)))
         .build()
         .unwrap();
@@ -334,7 +423,13 @@ async fn a_service_can_stop_the_host_through_its_context() {
         }
     }
     let t0 = tokio::time::Instant::now();
-    let report = builder().service(Service::hosted("admin", StopsHost)).build().unwrap().run().await.unwrap();
+    let report = builder()
+        .service(Service::hosted("admin", StopsHost))
+        .build()
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
     assert_eq!(t0.elapsed(), secs(3));
     assert_eq!(report.reason, StopReason::Requested);
 }
@@ -353,7 +448,10 @@ async fn the_context_carries_the_name_and_a_child_token_cancelled_at_shutdown() 
         }
     }
     let rec = Recorder::new();
-    let host = builder().service(Service::hosted("checker", Checks(rec.clone()))).build().unwrap();
+    let host = builder()
+        .service(Service::hosted("checker", Checks(rec.clone())))
+        .build()
+        .unwrap();
     stop_after(&host.handle(), ms(1500));
     host.run().await.unwrap();
     assert_eq!(rec.times("child cancelled"), [ms(1500)]);
@@ -375,7 +473,11 @@ async fn the_handle_reports_each_phase_in_order() {
     stop_after(&handle, secs(2));
     host.run().await.unwrap();
     tokio::task::yield_now().await;
-    let phases: Vec<_> = rec.names().into_iter().filter(|n| n.starts_with(char::is_uppercase)).collect();
+    let phases: Vec<_> = rec
+        .names()
+        .into_iter()
+        .filter(|n| n.starts_with(char::is_uppercase))
+        .collect();
     assert_eq!(phases, ["Starting", "Started", "Stopping", "Stopped"]);
     assert_eq!(handle.phase(), Phase::Stopped);
 }
@@ -387,7 +489,9 @@ fn duplicate_names_are_rejected_with_both_locations() {
     let (first, second) = (a.location(), b.location());
     assert_eq!(first.file, file!());
     assert_eq!(second.line, first.line + 1);
-    let Err(err) = builder().service(a).service(b).build() else { panic!("duplicates accepted") };
+    let Err(err) = builder().service(a).service(b).build() else {
+        panic!("duplicates accepted")
+    };
     assert_eq!(
         err.to_string(),
         format!("two services are named `mailer`: one at {first}, one at {second}; give one of them another `name`")
@@ -399,11 +503,20 @@ fn duplicate_names_are_rejected_with_both_locations() {
 fn selecting_an_unknown_name_lists_the_known_ones() {
     let rec = Recorder::new();
     let build = |b: host::Builder| {
-        b.service(Service::hosted("mailer", probe(&rec))).service(Service::hosted("cleaner", probe(&rec))).build()
+        b.service(Service::hosted("mailer", probe(&rec)))
+            .service(Service::hosted("cleaner", probe(&rec)))
+            .build()
     };
-    let Err(err) = build(builder().only(["mailr"])) else { panic!() };
-    assert_eq!(err.to_string(), "no service is named `mailr`; known services: cleaner, mailer");
-    let Err(err) = build(builder().except(["x"])) else { panic!() };
+    let Err(err) = build(builder().only(["mailr"])) else {
+        panic!()
+    };
+    assert_eq!(
+        err.to_string(),
+        "no service is named `mailr`; known services: cleaner, mailer"
+    );
+    let Err(err) = build(builder().except(["x"])) else {
+        panic!()
+    };
     assert!(matches!(err, Error::UnknownService { ref name, .. } if name == "x"));
 }
 
@@ -425,10 +538,16 @@ fn only_and_except_select_services() {
 #[test]
 fn an_invalid_schedule_is_reported_with_the_service_name() {
     let job = |_: Context, _: host::Tick| async {};
-    let Err(err) = builder().service(Service::periodic("zero", Schedule::every(Duration::ZERO), job)).build() else {
+    let Err(err) = builder()
+        .service(Service::periodic("zero", Schedule::every(Duration::ZERO), job))
+        .build()
+    else {
         panic!()
     };
-    assert_eq!(err.to_string(), "service `zero` has an invalid schedule: the period must be greater than zero");
+    assert_eq!(
+        err.to_string(),
+        "service `zero` has an invalid schedule: the period must be greater than zero"
+    );
     assert_eq!(err.exit_code(), std::process::ExitCode::from(2));
     // A filtered-out service is not validated.
     let host = builder()

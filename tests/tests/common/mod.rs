@@ -15,7 +15,10 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new() -> Self {
-        Recorder { t0: Instant::now(), events: Arc::default() }
+        Recorder {
+            t0: Instant::now(),
+            events: Arc::default(),
+        }
     }
 
     pub fn record(&self, what: impl Into<String>) {
@@ -33,7 +36,11 @@ impl Recorder {
 
     /// The instants (since creation) of every event named `what`.
     pub fn times(&self, what: &str) -> Vec<Duration> {
-        self.events().into_iter().filter(|(w, _)| w == what).map(|(_, t)| t).collect()
+        self.events()
+            .into_iter()
+            .filter(|(w, _)| w == what)
+            .map(|(_, t)| t)
+            .collect()
     }
 
     pub fn elapsed(&self) -> Duration {
