@@ -1,0 +1,196 @@
+//! Cron schedules: next runs across daylight-saving changes in two zones, and the live loop under
+//! tokio's paused clock with a pinned wall-clock origin.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Recorder, builder, secs, stop_after};
+use host::jiff::Timestamp;
+use host::{Context, Schedule, ScheduleError, Service, Tick};
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn upcoming(expr: &str, zone: &str, after: &str, n: usize) -> Vec<String> {
+    Schedule::cron(expr)
+        .tz(zone)
+        .upcoming(ts(after), n)
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn spring_forward_runs_a_skipped_time_once_right_after_the_gap_in_berlin() {
+    // 2026-03-29: 02:00 CET jumps to 03:00 CEST; 02:30 does not exist.
+    assert_eq!(
+        upcoming("30 2 * * *", "Europe/Berlin", "2026-03-27T12:00:00Z", 3),
+        [
+            "2026-03-28T02:30:00+01:00[Europe/Berlin]",
+            "2026-03-29T03:00:00+02:00[Europe/Berlin]",
+            "2026-03-30T02:30:00+02:00[Europe/Berlin]",
+        ]
+    );
+}
+
+#[test]
+fn spring_forward_runs_a_skipped_time_once_right_after_the_gap_in_new_york() {
+    // 2026-03-08: 02:00 EST jumps to 03:00 EDT.
+    assert_eq!(
+        upcoming("30 2 * * *", "America/New_York", "2026-03-07T12:00:00Z", 3),
+        [
+            "2026-03-08T03:00:00-04:00[America/New_York]",
+            "2026-03-09T02:30:00-04:00[America/New_York]",
+            "2026-03-10T02:30:00-04:00[America/New_York]",
+        ]
+    );
+}
+
+#[test]
+fn fall_back_runs_a_repeated_time_once_in_new_york() {
+    // 2026-11-01: 02:00 EDT falls back to 01:00 EST; 01:30 happens twice, the job runs once.
+    assert_eq!(
+        upcoming("30 1 * * *", "America/New_York", "2026-10-31T12:00:00Z", 3),
+        [
+            "2026-11-01T01:30:00-04:00[America/New_York]",
+            "2026-11-02T01:30:00-05:00[America/New_York]",
+            "2026-11-03T01:30:00-05:00[America/New_York]",
+        ]
+    );
+}
+
+#[test]
+fn fall_back_runs_a_repeated_time_once_in_berlin() {
+    // 2026-10-25: 03:00 CEST falls back to 02:00 CET; 02:30 happens twice, the job runs once.
+    assert_eq!(
+        upcoming("30 2 * * *", "Europe/Berlin", "2026-10-24T12:00:00Z", 3),
+        [
+            "2026-10-25T02:30:00+02:00[Europe/Berlin]",
+            "2026-10-26T02:30:00+01:00[Europe/Berlin]",
+            "2026-10-27T02:30:00+01:00[Europe/Berlin]",
+        ]
+    );
+}
+
+#[test]
+fn interval_jobs_follow_elapsed_time_through_a_repeated_hour() {
+    // Every 30 minutes through the New York fall-back: both passes of 01:00-02:00 run.
+    assert_eq!(
+        upcoming("*/30 * * * *", "America/New_York", "2026-11-01T04:45:00Z", 5),
+        [
+            "2026-11-01T01:00:00-04:00[America/New_York]",
+            "2026-11-01T01:30:00-04:00[America/New_York]",
+            "2026-11-01T01:00:00-05:00[America/New_York]",
+            "2026-11-01T01:30:00-05:00[America/New_York]",
+            "2026-11-01T02:00:00-05:00[America/New_York]",
+        ]
+    );
+}
+
+#[test]
+fn utc_is_the_default_zone_and_seconds_are_optional() {
+    let s = Schedule::cron("*/20 * * * * *");
+    let runs: Vec<_> = s
+        .upcoming(ts("2026-01-01T00:00:05Z"), 3)
+        .unwrap()
+        .iter()
+        .map(|z| z.timestamp())
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ts("2026-01-01T00:00:20Z"),
+            ts("2026-01-01T00:00:40Z"),
+            ts("2026-01-01T00:01:00Z")
+        ]
+    );
+}
+
+#[test]
+fn invalid_expressions_and_zones_are_reported_at_build_with_the_service_name() {
+    let job = |_: Context, _: Tick| async {};
+    let bad = |schedule: Schedule| {
+        builder()
+            .service(Service::periodic("nightly", schedule, job))
+            .build()
+            .err()
+            .unwrap()
+    };
+    let err = bad(Schedule::cron("61 * * * *"));
+    assert!(
+        err.to_string()
+            .starts_with("service `nightly` has an invalid schedule: invalid cron expression `61 * * * *`"),
+        "{err}"
+    );
+    let err = bad(Schedule::cron("0 3 * * *").tz("Mars/Olympus_Mons"));
+    assert_eq!(
+        err.to_string(),
+        "service `nightly` has an invalid schedule: unknown time zone `Mars/Olympus_Mons`; use an IANA name such as `Europe/Berlin` or `UTC`"
+    );
+    assert_eq!(
+        Schedule::every(secs(1)).tz("UTC").validate(),
+        Err(ScheduleError::TimeZoneWithoutCron)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_loop_fires_at_the_cron_instants_across_spring_forward() {
+    // Host clock pinned to 2026-03-28 12:00 UTC; a daily 02:30 Berlin job.
+    let origin = ts("2026-03-28T12:00:00Z");
+    let rec = Recorder::new();
+    let r = rec.clone();
+    let job = move |_: Context, _: Tick| {
+        r.record("run");
+        async {}
+    };
+    let host = builder()
+        .wall_clock_origin(origin)
+        .service(Service::periodic(
+            "nightly",
+            Schedule::cron("30 2 * * *").tz("Europe/Berlin"),
+            job,
+        ))
+        .build()
+        .unwrap();
+    stop_after(&host.handle(), secs(3 * 86_400));
+    host.run().await.unwrap();
+    let at = |s: &str| Duration::try_from(ts(s).duration_since(origin)).unwrap();
+    assert_eq!(
+        rec.times("run"),
+        [
+            at("2026-03-29T01:00:00Z"), // 03:00 CEST: the skipped 02:30, once
+            at("2026-03-30T00:30:00Z"), // 02:30 CEST
+            at("2026-03-31T00:30:00Z"),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_loop_runs_a_fall_back_time_once() {
+    let origin = ts("2026-10-31T12:00:00Z");
+    let rec = Recorder::new();
+    let r = rec.clone();
+    let job = move |_: Context, _: Tick| {
+        r.record("run");
+        async {}
+    };
+    let host = builder()
+        .wall_clock_origin(origin)
+        .service(Service::periodic(
+            "nightly",
+            Schedule::cron("30 1 * * *").tz("America/New_York"),
+            job,
+        ))
+        .build()
+        .unwrap();
+    stop_after(&host.handle(), secs(2 * 86_400));
+    host.run().await.unwrap();
+    let at = |s: &str| Duration::try_from(ts(s).duration_since(origin)).unwrap();
+    assert_eq!(
+        rec.times("run"),
+        [at("2026-11-01T05:30:00Z"), at("2026-11-02T06:30:00Z")]
+    );
+}
