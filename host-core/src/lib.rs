@@ -90,6 +90,11 @@ pub use host_macros::hosted_service;
 /// for every option.
 pub use host_macros::periodic;
 
+/// Every ```rust block of the README is compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// What the generated code uses. Not part of the public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
@@ -101,4 +106,19 @@ pub mod __private {
 
     /// Compile-time check that a type registered with `#[hosted_service]` implements the trait.
     pub const fn assert_hosted_service<T: crate::HostedService>() {}
+
+    /// [`Restart::intensity`](crate::Restart::intensity) with only `max_restarts` given: the
+    /// window keeps its current value (`on_failure = restart(max_restarts = …)`).
+    pub const fn restart_max_restarts(restart: crate::Restart, max_restarts: u32) -> crate::Restart {
+        crate::Restart {
+            max_restarts,
+            ..restart
+        }
+    }
+
+    /// [`Restart::intensity`](crate::Restart::intensity) with only `window` given: the number of
+    /// restarts keeps its current value (`on_failure = restart(window = "…")`).
+    pub const fn restart_window(restart: crate::Restart, window: Duration) -> crate::Restart {
+        crate::Restart { window, ..restart }
+    }
 }
