@@ -594,18 +594,16 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
             outcome,
         })
         .collect::<Vec<_>>();
-    let count = |o: Outcome| services.iter().filter(|s| s.outcome == o).count();
-    let (stopped, failed, aborted) = (count(Outcome::Stopped), count(Outcome::Failed), count(Outcome::Aborted));
-    if aborted == 0 && failed == 0 {
+    let report = Report { reason, services, shutdown: elapsed };
+    let stopped = report.with_outcome(Outcome::Stopped).count();
+    if report.is_clean() {
         tracing::info!(stopped, elapsed = ?elapsed, "host stopped");
     } else {
+        let names = |o: Outcome| report.with_outcome(o).collect::<Vec<_>>().join(", ");
+        let (failed, aborted) = (names(Outcome::Failed), names(Outcome::Aborted));
         tracing::warn!(stopped, failed, aborted, elapsed = ?elapsed, "host stopped");
     }
     handle.set_phase(Phase::Stopped);
     handle.set_services(Arc::from([]));
-    Report {
-        reason,
-        services,
-        shutdown: elapsed,
-    }
+    report
 }

@@ -91,6 +91,7 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: FailurePolicy) 
             Ok(()) if ctx.is_cancelled() => return Exit::Stopped,
             Ok(()) => {
                 tracing::info!("body finished before shutdown; the service stays registered until then");
+                status.set_state(State::Stopped);
                 return Exit::Completed;
             }
             Err(failure) => failure,

@@ -136,10 +136,10 @@ fn invalid_expressions_and_zones_are_reported_at_build_with_the_service_name() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn the_loop_fires_at_the_cron_instants_across_spring_forward() {
-    // Host clock pinned to 2026-03-28 12:00 UTC; a daily 02:30 Berlin job.
-    let origin = ts("2026-03-28T12:00:00Z");
+/// Runs a daily cron job on a host whose clock is pinned to `origin`, for `days` (virtual), and
+/// returns the run times as wall-clock timestamps.
+async fn run_cron(origin: &str, expr: &str, zone: &str, days: u64) -> Vec<Timestamp> {
+    let origin = ts(origin);
     let rec = Recorder::new();
     let r = rec.clone();
     let job = move |_: Context, _: Tick| {
@@ -148,49 +148,29 @@ async fn the_loop_fires_at_the_cron_instants_across_spring_forward() {
     };
     let host = builder()
         .wall_clock_origin(origin)
-        .service(Service::periodic(
-            "nightly",
-            Schedule::cron("30 2 * * *").tz("Europe/Berlin"),
-            job,
-        ))
+        .service(Service::periodic("nightly", Schedule::cron(expr).tz(zone), job))
         .build()
         .unwrap();
-    stop_after(&host.handle(), secs(3 * 86_400));
+    stop_after(&host.handle(), secs(days * 86_400));
     host.run().await.unwrap();
-    let at = |s: &str| Duration::try_from(ts(s).duration_since(origin)).unwrap();
+    rec.times("run").into_iter().map(|d| origin + Duration::from(d)).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_loop_fires_at_the_cron_instants_across_spring_forward() {
+    let runs = run_cron("2026-03-28T12:00:00Z", "30 2 * * *", "Europe/Berlin", 3).await;
     assert_eq!(
-        rec.times("run"),
+        runs,
         [
-            at("2026-03-29T01:00:00Z"), // 03:00 CEST: the skipped 02:30, once
-            at("2026-03-30T00:30:00Z"), // 02:30 CEST
-            at("2026-03-31T00:30:00Z"),
+            ts("2026-03-29T01:00:00Z"), // 03:00 CEST: the skipped 02:30, once
+            ts("2026-03-30T00:30:00Z"), // 02:30 CEST
+            ts("2026-03-31T00:30:00Z"),
         ]
     );
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_loop_runs_a_fall_back_time_once() {
-    let origin = ts("2026-10-31T12:00:00Z");
-    let rec = Recorder::new();
-    let r = rec.clone();
-    let job = move |_: Context, _: Tick| {
-        r.record("run");
-        async {}
-    };
-    let host = builder()
-        .wall_clock_origin(origin)
-        .service(Service::periodic(
-            "nightly",
-            Schedule::cron("30 1 * * *").tz("America/New_York"),
-            job,
-        ))
-        .build()
-        .unwrap();
-    stop_after(&host.handle(), secs(2 * 86_400));
-    host.run().await.unwrap();
-    let at = |s: &str| Duration::try_from(ts(s).duration_since(origin)).unwrap();
-    assert_eq!(
-        rec.times("run"),
-        [at("2026-11-01T05:30:00Z"), at("2026-11-02T06:30:00Z")]
-    );
+    let runs = run_cron("2026-10-31T12:00:00Z", "30 1 * * *", "America/New_York", 2).await;
+    assert_eq!(runs, [ts("2026-11-01T05:30:00Z"), ts("2026-11-02T06:30:00Z")]);
 }
