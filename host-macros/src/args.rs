@@ -1,0 +1,683 @@
+//! Parsing the attribute's `key = value` list into typed [`Args`], each value kept with its spans.
+//!
+//! Every option is parsed on its own (the list is split at its top-level commas first), so one
+//! bad value does not hide the problems of the others. Checks that concern a single value
+//! (durations, ranges, cron syntax) happen here; checks between options are in `validate`.
+
+use std::time::Duration;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned as _;
+use syn::{Ident, LitFloat, LitInt, LitStr, Token};
+
+use crate::diag::{Errors, did_you_mean, list};
+use crate::{cron, duration};
+
+/// Which attribute is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Attr {
+    HostedService,
+    Periodic,
+}
+
+impl Attr {
+    /// The attribute as users write it, for messages.
+    pub(crate) fn display(self) -> &'static str {
+        match self {
+            Attr::HostedService => "#[hosted_service]",
+            Attr::Periodic => "#[periodic]",
+        }
+    }
+}
+
+/// A parsed value with the span of its key and of the value itself.
+#[derive(Clone, Debug)]
+pub(crate) struct Spanned<T> {
+    pub(crate) value: T,
+    pub(crate) key: Span,
+    pub(crate) span: Span,
+}
+
+/// Every option of both attributes; the parser only fills those of its attribute.
+#[derive(Default)]
+pub(crate) struct Args {
+    pub(crate) name: Option<Spanned<String>>,
+    pub(crate) krate: Option<Spanned<syn::Path>>,
+    pub(crate) order: Option<Spanned<i32>>,
+    pub(crate) on_failure: Option<Spanned<Policy>>,
+    // `#[hosted_service]` on a type
+    pub(crate) new: Option<Spanned<syn::Path>>,
+    // `#[periodic]`
+    pub(crate) every: Option<Spanned<Duration>>,
+    pub(crate) fixed_delay: Option<Spanned<Duration>>,
+    pub(crate) cron: Option<Spanned<String>>,
+    pub(crate) tz: Option<Spanned<String>>,
+    pub(crate) initial_delay: Option<Spanned<Duration>>,
+    pub(crate) jitter: Option<Spanned<Duration>>,
+    pub(crate) missed_ticks: Option<Spanned<MissedTicks>>,
+    pub(crate) timeout: Option<Spanned<Duration>>,
+    pub(crate) max_failures: Option<Spanned<u32>>,
+}
+
+/// `on_failure = …`
+#[derive(Clone, Debug)]
+pub(crate) enum Policy {
+    StopHost,
+    Ignore,
+    Restart(Restart),
+}
+
+/// `on_failure = restart(…)`; absent keys keep the runtime's defaults.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Restart {
+    pub(crate) initial: Option<Spanned<Duration>>,
+    pub(crate) max: Option<Spanned<Duration>>,
+    pub(crate) factor: Option<Spanned<f64>>,
+    pub(crate) jitter: Option<Spanned<f64>>,
+    pub(crate) max_restarts: Option<Spanned<u32>>,
+    pub(crate) window: Option<Spanned<Duration>>,
+}
+
+/// `missed_ticks = …`
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum MissedTicks {
+    Skip,
+    Burst,
+    Delay,
+}
+
+const POLICIES: [&str; 3] = ["stop-host", "ignore", "restart"];
+const MISSED_TICKS: [&str; 3] = ["skip", "burst", "delay"];
+
+mod kw {
+    syn::custom_keyword!(restart);
+}
+
+/// An option name.
+trait Keyword: Copy + PartialEq + 'static {
+    fn name(self) -> &'static str;
+    /// The option with a typical value, for messages: `every = "30s"`.
+    fn example(self) -> &'static str;
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Key {
+    Every,
+    FixedDelay,
+    Cron,
+    Tz,
+    InitialDelay,
+    Jitter,
+    MissedTicks,
+    Timeout,
+    MaxFailures,
+    Name,
+    Order,
+    OnFailure,
+    Crate,
+    New,
+}
+
+impl Key {
+    const ALL: [Key; 14] = [
+        Key::Every,
+        Key::FixedDelay,
+        Key::Cron,
+        Key::Tz,
+        Key::InitialDelay,
+        Key::Jitter,
+        Key::MissedTicks,
+        Key::Timeout,
+        Key::MaxFailures,
+        Key::Name,
+        Key::Order,
+        Key::OnFailure,
+        Key::Crate,
+        Key::New,
+    ];
+
+    /// The attribute this option belongs to; `None`: both.
+    fn only_for(self) -> Option<Attr> {
+        match self {
+            Key::Every
+            | Key::FixedDelay
+            | Key::Cron
+            | Key::Tz
+            | Key::InitialDelay
+            | Key::Jitter
+            | Key::MissedTicks
+            | Key::Timeout
+            | Key::MaxFailures => Some(Attr::Periodic),
+            Key::New => Some(Attr::HostedService),
+            Key::Name | Key::Order | Key::OnFailure | Key::Crate => None,
+        }
+    }
+
+    fn of(attr: Attr) -> impl Iterator<Item = Key> {
+        Key::ALL
+            .into_iter()
+            .filter(move |k| k.only_for().is_none_or(|a| a == attr))
+    }
+
+    /// The option `ident` names, if `attr` takes it.
+    fn lookup(attr: Attr, ident: &Ident) -> syn::Result<Key> {
+        let given = ident.unraw().to_string();
+        let takes = list(Key::of(attr).map(Key::name));
+        match Key::ALL.into_iter().find(|k| k.name() == given) {
+            Some(key) if key.only_for().is_none_or(|a| a == attr) => Ok(key),
+            Some(key) => {
+                let (other, hint) = match key {
+                    Key::New => ("#[hosted_service]", "on a struct or enum, to name its constructor"),
+                    _ => (
+                        "#[periodic]",
+                        "to run a function on a schedule: `#[host::periodic(every = \"30s\")]`",
+                    ),
+                };
+                let this = attr.display();
+                Err(syn::Error::new(
+                    ident.span(),
+                    format!("`{given}` is an option of `{other}` ({hint}); `{this}` takes: {takes}"),
+                ))
+            }
+            None => Err(unknown(
+                ident,
+                &given,
+                Key::of(attr).map(Key::name),
+                &takes,
+                attr.display(),
+            )),
+        }
+    }
+}
+
+impl Keyword for Key {
+    fn name(self) -> &'static str {
+        match self {
+            Key::Every => "every",
+            Key::FixedDelay => "fixed_delay",
+            Key::Cron => "cron",
+            Key::Tz => "tz",
+            Key::InitialDelay => "initial_delay",
+            Key::Jitter => "jitter",
+            Key::MissedTicks => "missed_ticks",
+            Key::Timeout => "timeout",
+            Key::MaxFailures => "max_failures",
+            Key::New => "new",
+            Key::Name => "name",
+            Key::Order => "order",
+            Key::OnFailure => "on_failure",
+            Key::Crate => "crate",
+        }
+    }
+
+    fn example(self) -> &'static str {
+        match self {
+            Key::Every => "every = \"30s\"",
+            Key::FixedDelay => "fixed_delay = \"10s\"",
+            Key::Cron => "cron = \"0 */5 * * * *\"",
+            Key::Tz => "tz = \"Europe/Berlin\"",
+            Key::InitialDelay => "initial_delay = \"5s\"",
+            Key::Jitter => "jitter = \"2s\"",
+            Key::MissedTicks => "missed_ticks = \"burst\"",
+            Key::Timeout => "timeout = \"1m\"",
+            Key::MaxFailures => "max_failures = 3",
+            Key::New => "new = Mailer::new",
+            Key::Name => "name = \"billing\"",
+            Key::Order => "order = 10",
+            Key::OnFailure => "on_failure = \"restart\"",
+            Key::Crate => "crate = \"my_host\"",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum RestartKey {
+    Initial,
+    Max,
+    Factor,
+    Jitter,
+    MaxRestarts,
+    Window,
+}
+
+impl RestartKey {
+    const ALL: [RestartKey; 6] = [
+        RestartKey::Initial,
+        RestartKey::Max,
+        RestartKey::Factor,
+        RestartKey::Jitter,
+        RestartKey::MaxRestarts,
+        RestartKey::Window,
+    ];
+
+    fn lookup(ident: &Ident) -> syn::Result<RestartKey> {
+        let given = ident.unraw().to_string();
+        match RestartKey::ALL.into_iter().find(|k| k.name() == given) {
+            Some(key) => Ok(key),
+            None => {
+                let names = RestartKey::ALL.map(RestartKey::name);
+                Err(unknown(ident, &given, names, &list(names), "restart(…)"))
+            }
+        }
+    }
+}
+
+impl Keyword for RestartKey {
+    fn name(self) -> &'static str {
+        match self {
+            RestartKey::Initial => "initial",
+            RestartKey::Max => "max",
+            RestartKey::Factor => "factor",
+            RestartKey::Jitter => "jitter",
+            RestartKey::MaxRestarts => "max_restarts",
+            RestartKey::Window => "window",
+        }
+    }
+
+    fn example(self) -> &'static str {
+        match self {
+            RestartKey::Initial => "initial = \"1s\"",
+            RestartKey::Max => "max = \"30s\"",
+            RestartKey::Factor => "factor = 2.0",
+            RestartKey::Jitter => "jitter = 0.1",
+            RestartKey::MaxRestarts => "max_restarts = 5",
+            RestartKey::Window => "window = \"60s\"",
+        }
+    }
+}
+
+fn unknown<'a>(
+    ident: &Ident,
+    given: &str,
+    names: impl IntoIterator<Item = &'a str>,
+    takes: &str,
+    what: &str,
+) -> syn::Error {
+    let hint = match did_you_mean(given, names) {
+        Some(name) => format!("; did you mean `{name}`?"),
+        None => String::new(),
+    };
+    syn::Error::new(
+        ident.span(),
+        format!("unknown option `{given}`{hint} `{what}` takes: {takes}"),
+    )
+}
+
+/// Parses the attribute's arguments; reports every bad option at once.
+pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Args> {
+    let mut args = Args::default();
+    let mut errors = Errors::default();
+    each_option(
+        tokens,
+        |ident| Key::lookup(attr, ident),
+        &mut errors,
+        |key, ident, input| {
+            match key {
+                Key::Name => args.name = Some(name(ident, input)?),
+                Key::Crate => args.krate = Some(krate(ident, input)?),
+                Key::Order => args.order = Some(integer(key, ident, input, "an integer")?),
+                Key::OnFailure => args.on_failure = Some(policy(ident, input)?),
+                Key::New => args.new = Some(constructor(ident, input)?),
+                Key::Every => args.every = Some(duration(key, ident, input)?),
+                Key::FixedDelay => args.fixed_delay = Some(duration(key, ident, input)?),
+                Key::InitialDelay => args.initial_delay = Some(duration(key, ident, input)?),
+                Key::Jitter => args.jitter = Some(duration(key, ident, input)?),
+                Key::Timeout => args.timeout = Some(duration(key, ident, input)?),
+                Key::Cron => {
+                    let lit = string(key, input)?;
+                    cron::check_expr(&lit)?;
+                    args.cron = Some(Spanned {
+                        value: lit.value(),
+                        key: ident.span(),
+                        span: lit.span(),
+                    });
+                }
+                Key::Tz => {
+                    let lit = string(key, input)?;
+                    cron::check_tz(&lit)?;
+                    args.tz = Some(Spanned {
+                        value: lit.value(),
+                        key: ident.span(),
+                        span: lit.span(),
+                    });
+                }
+                Key::MissedTicks => args.missed_ticks = Some(missed_ticks(ident, input)?),
+                Key::MaxFailures => {
+                    let n: Spanned<u32> = integer(key, ident, input, "a positive integer")?;
+                    if n.value == 0 {
+                        return Err(syn::Error::new(
+                            n.span,
+                            "`max_failures` must be at least 1: it is the number of consecutive failed runs \
+                         after which the service has failed; remove it to let the schedule go on after any failure",
+                        ));
+                    }
+                    args.max_failures = Some(n);
+                }
+            }
+            Ok(())
+        },
+    );
+    errors.finish(args)
+}
+
+/// Splits `tokens` at its top-level commas and hands each `key = value` to `option` with the
+/// value's tokens as a stream that must be consumed entirely. Rejects unknown and repeated keys.
+fn each_option<K: Keyword>(
+    tokens: TokenStream,
+    lookup: impl Fn(&Ident) -> syn::Result<K>,
+    errors: &mut Errors,
+    mut option: impl FnMut(K, &Ident, ParseStream) -> syn::Result<()>,
+) {
+    let mut seen: Vec<K> = Vec::new();
+    let mut segments: Vec<Vec<TokenTree>> = vec![Vec::new()];
+    for tree in tokens {
+        match &tree {
+            TokenTree::Punct(p) if p.as_char() == ',' => segments.push(Vec::new()),
+            _ => segments.last_mut().expect("never empty").push(tree),
+        }
+    }
+    if segments.last().is_some_and(Vec::is_empty) {
+        segments.pop(); // a trailing comma, or no options at all
+    }
+    for segment in segments {
+        let parse_one = |input: ParseStream| -> syn::Result<()> {
+            if input.is_empty() {
+                return Err(input.error("expected an option here, like `name = \"…\"`; remove the extra comma"));
+            }
+            let ident = Ident::parse_any(input)
+                .map_err(|e| syn::Error::new(e.span(), "expected an option name, like `name = \"…\"`"))?;
+            let key = lookup(&ident)?;
+            if seen.contains(&key) {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!("`{}` is set twice; remove one", key.name()),
+                ));
+            }
+            seen.push(key);
+            if !input.peek(Token![=]) {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!("`{}` needs a value: `{}`", key.name(), key.example()),
+                ));
+            }
+            let eq: Token![=] = input.parse()?;
+            if input.is_empty() {
+                return Err(syn::Error::new(
+                    eq.span,
+                    format!("`{}` needs a value: `{}`", key.name(), key.example()),
+                ));
+            }
+            option(key, &ident, input)
+        };
+        errors.take(parse_one.parse2(segment.into_iter().collect()));
+    }
+}
+
+/// The next token tree, for the span of a value that has the wrong shape.
+fn wrong(input: ParseStream, message: String) -> syn::Error {
+    let span = input
+        .cursor()
+        .token_tree()
+        .map_or_else(|| input.span(), |(tree, _)| tree.span());
+    syn::Error::new(span, message)
+}
+
+fn string(key: Key, input: ParseStream) -> syn::Result<LitStr> {
+    if input.peek(LitStr) {
+        return input.parse();
+    }
+    Err(wrong(
+        input,
+        format!("`{}` takes a string: `{}`", key.name(), key.example()),
+    ))
+}
+
+fn name(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<String>> {
+    let lit = string(Key::Name, input)?;
+    let value = lit.value();
+    if value.trim().is_empty() {
+        return Err(syn::Error::new(
+            lit.span(),
+            "`name` cannot be empty; remove it to use the default, the function's or type's path",
+        ));
+    }
+    Ok(Spanned {
+        value,
+        key: ident.span(),
+        span: lit.span(),
+    })
+}
+
+fn krate(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<syn::Path>> {
+    let lit = string(Key::Crate, input)?;
+    let path = lit.parse::<syn::Path>().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "`crate` must be a path to the `host` crate, like `\"my_host\"` or `\"::app::host\"`, not {:?}",
+                lit.value()
+            ),
+        )
+    })?;
+    Ok(Spanned {
+        value: path,
+        key: ident.span(),
+        span: lit.span(),
+    })
+}
+
+fn constructor(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<syn::Path>> {
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("`new` takes a path, not a string: `new = {}`", lit.value()),
+        ));
+    }
+    let path: syn::Path = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "`new` takes the path of a `fn() -> Self`: `new = Mailer::new`",
+        )
+    })?;
+    Ok(Spanned {
+        span: path.span(),
+        value: path,
+        key: ident.span(),
+    })
+}
+
+fn duration(key: Key, ident: &Ident, input: ParseStream) -> syn::Result<Spanned<Duration>> {
+    duration_value(key.name(), key.example(), ident, input)
+}
+
+fn duration_value(name: &str, example: &str, ident: &Ident, input: ParseStream) -> syn::Result<Spanned<Duration>> {
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        let value = duration::parse(&lit, name)?;
+        return Ok(Spanned {
+            value,
+            key: ident.span(),
+            span: lit.span(),
+        });
+    }
+    let message = if input.peek(LitInt) {
+        let n: LitInt = input.fork().parse()?;
+        format!("durations are strings: `{name} = \"{}s\"`", n.base10_digits())
+    } else {
+        format!("durations are strings: `{example}`")
+    };
+    Err(wrong(input, message))
+}
+
+fn integer<T: std::str::FromStr>(
+    key: impl Keyword,
+    ident: &Ident,
+    input: ParseStream,
+    what: &str,
+) -> syn::Result<Spanned<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    let minus: Option<Token![-]> = input.parse()?;
+    if !input.peek(LitInt) {
+        return Err(wrong(
+            input,
+            format!("`{}` takes {what}: `{}`", key.name(), key.example()),
+        ));
+    }
+    let lit: LitInt = input.parse()?;
+    let digits = format!("{}{}", if minus.is_some() { "-" } else { "" }, lit.base10_digits());
+    let span = minus.map_or(lit.span(), |m| m.span);
+    let value = digits.parse::<T>().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "`{}` takes {what} that fits in {}",
+                key.name(),
+                std::any::type_name::<T>()
+            ),
+        )
+    })?;
+    Ok(Spanned {
+        value,
+        key: ident.span(),
+        span,
+    })
+}
+
+fn float(key: RestartKey, ident: &Ident, input: ParseStream) -> syn::Result<Spanned<f64>> {
+    let minus: Option<Token![-]> = input.parse()?;
+    let (value, span) = if input.peek(LitFloat) {
+        let lit: LitFloat = input.parse()?;
+        (lit.base10_parse::<f64>()?, lit.span())
+    } else if input.peek(LitInt) {
+        let lit: LitInt = input.parse()?;
+        (lit.base10_parse::<f64>()?, lit.span())
+    } else {
+        return Err(wrong(
+            input,
+            format!("`{}` takes a number: `{}`", key.name(), key.example()),
+        ));
+    };
+    let value = if minus.is_some() { -value } else { value };
+    Ok(Spanned {
+        value,
+        key: ident.span(),
+        span: minus.map_or(span, |m| m.span),
+    })
+}
+
+fn policy(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<Policy>> {
+    if input.peek(kw::restart) {
+        let restart: kw::restart = input.parse()?;
+        let content;
+        syn::parenthesized!(content in input);
+        let inner: TokenStream = content.parse()?;
+        return Ok(Spanned {
+            value: Policy::Restart(restart_options(inner)?),
+            key: ident.span(),
+            span: restart.span,
+        });
+    }
+    let lit = string(Key::OnFailure, input).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "`on_failure` takes `\"stop-host\"`, `\"ignore\"`, `\"restart\"` or `restart(initial = \"1s\", max = \"30s\", …)`",
+        )
+    })?;
+    let value = match lit.value().as_str() {
+        "stop-host" => Policy::StopHost,
+        "ignore" => Policy::Ignore,
+        "restart" => Policy::Restart(Restart::default()),
+        other => {
+            let hint = match did_you_mean(other, POLICIES) {
+                Some(p) => format!("did you mean `\"{p}\"`? "),
+                None => String::new(),
+            };
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "unknown failure policy `{other:?}`; {hint}use `\"stop-host\"`, `\"ignore\"`, `\"restart\"` \
+                     or `restart(initial = \"1s\", max = \"30s\", …)`"
+                ),
+            ));
+        }
+    };
+    Ok(Spanned {
+        value,
+        key: ident.span(),
+        span: lit.span(),
+    })
+}
+
+fn restart_options(tokens: TokenStream) -> syn::Result<Restart> {
+    let mut restart = Restart::default();
+    let mut errors = Errors::default();
+    each_option(tokens, RestartKey::lookup, &mut errors, |key, ident, input| {
+        let (name, example) = (key.name(), key.example());
+        match key {
+            RestartKey::Initial => restart.initial = Some(duration_value(name, example, ident, input)?),
+            RestartKey::Max => restart.max = Some(duration_value(name, example, ident, input)?),
+            RestartKey::Window => restart.window = Some(duration_value(name, example, ident, input)?),
+            RestartKey::Factor => {
+                let factor = float(key, ident, input)?;
+                if !(factor.value >= 1.0 && factor.value.is_finite()) {
+                    return Err(syn::Error::new(
+                        factor.span,
+                        "`factor` must be at least 1.0: each further restart waits `factor` times longer",
+                    ));
+                }
+                restart.factor = Some(factor);
+            }
+            RestartKey::Jitter => {
+                let jitter = float(key, ident, input)?;
+                if !(0.0..=1.0).contains(&jitter.value) {
+                    return Err(syn::Error::new(
+                        jitter.span,
+                        "`jitter` is a fraction of each delay, from 0.0 to 1.0: `jitter = 0.1` adds up to 10%",
+                    ));
+                }
+                restart.jitter = Some(jitter);
+            }
+            RestartKey::MaxRestarts => {
+                let n: Spanned<u32> = integer(key, ident, input, "a positive integer")?;
+                if n.value == 0 {
+                    return Err(syn::Error::new(
+                        n.span,
+                        "`max_restarts = 0` would never restart; use `on_failure = \"stop-host\"` instead",
+                    ));
+                }
+                restart.max_restarts = Some(n);
+            }
+        }
+        Ok(())
+    });
+    errors.finish(restart)
+}
+
+fn missed_ticks(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<MissedTicks>> {
+    let lit = string(Key::MissedTicks, input)?;
+    let value = match lit.value().as_str() {
+        "skip" => MissedTicks::Skip,
+        "burst" => MissedTicks::Burst,
+        "delay" => MissedTicks::Delay,
+        other => {
+            let hint = match did_you_mean(other, MISSED_TICKS) {
+                Some(m) => format!("did you mean `\"{m}\"`? "),
+                None => String::new(),
+            };
+            return Err(syn::Error::new(
+                lit.span(),
+                format!("unknown `missed_ticks` policy `{other:?}`; {hint}use `\"skip\"`, `\"burst\"` or `\"delay\"`"),
+            ));
+        }
+    };
+    Ok(Spanned {
+        value,
+        key: ident.span(),
+        span: lit.span(),
+    })
+}

@@ -1,0 +1,58 @@
+//! Cron expressions and time zones, checked at expansion with the parsers the runtime uses
+//! (feature `cron`, which `host`'s `cron` feature turns on).
+
+use syn::LitStr;
+
+#[cfg(feature = "cron")]
+pub(crate) fn check_expr(lit: &LitStr) -> syn::Result<()> {
+    use std::str::FromStr;
+
+    let expr = lit.value();
+    croner::Cron::from_str(&expr).map(drop).map_err(|e| {
+        let e = e.to_string();
+        let e = e.trim_end_matches('.');
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "invalid cron expression `{expr:?}`: {e}; the fields are `minute hour day month weekday` \
+                 (0-59, 0-23, 1-31, 1-12, 0-7), with an optional `second` (0-59) first"
+            ),
+        )
+    })
+}
+
+#[cfg(feature = "cron")]
+pub(crate) fn check_tz(lit: &LitStr) -> syn::Result<()> {
+    let name = lit.value();
+    if jiff::tz::TimeZone::get(&name).is_ok() {
+        return Ok(());
+    }
+    let zones: Vec<String> = jiff::tz::db().available().map(|z| z.as_str().to_owned()).collect();
+    let hint = match crate::diag::did_you_mean(&name, zones.iter().map(String::as_str)) {
+        Some(zone) => format!("did you mean `\"{zone}\"`? "),
+        None => String::new(),
+    };
+    Err(syn::Error::new(
+        lit.span(),
+        format!("unknown time zone `{name:?}`; {hint}use an IANA name such as `Europe/Berlin` or `UTC`"),
+    ))
+}
+
+#[cfg(not(feature = "cron"))]
+pub(crate) fn check_expr(lit: &LitStr) -> syn::Result<()> {
+    Err(disabled(lit))
+}
+
+#[cfg(not(feature = "cron"))]
+pub(crate) fn check_tz(lit: &LitStr) -> syn::Result<()> {
+    Err(disabled(lit))
+}
+
+#[cfg(not(feature = "cron"))]
+fn disabled(lit: &LitStr) -> syn::Error {
+    syn::Error::new(
+        lit.span(),
+        "cron schedules need the `cron` feature of `host-core`, which is turned off; \
+         enable it in Cargo.toml (`features = [\"cron\"]`) or use `every = \"…\"`",
+    )
+}

@@ -1,0 +1,268 @@
+//! Code generation only: every check happened before.
+//!
+//! The generated items live in a `const _: () = { … };` block next to the user's item, named with
+//! a `__host` prefix, so nothing leaks into or collides with user code. Paths are absolute:
+//! `::core::…` and the runtime through `#krate::…` (`::host` by default).
+
+use std::time::Duration;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::Ident;
+use syn::ext::IdentExt;
+
+use crate::args::{MissedTicks, Policy, Restart};
+use crate::duration::nanos;
+use crate::item::ServiceFn;
+use crate::validate::{Config, Kind, Schedule, Trigger};
+
+/// The service, its factory and its registration.
+pub(crate) fn service(config: &Config) -> TokenStream {
+    let krate = &config.krate;
+    let (ident, definition, service) = match &config.kind {
+        Kind::HostedFn(func) => (
+            &func.ident,
+            hosted_fn(krate, func),
+            quote!(#krate::Service::hosted(__host_name, __HostService)),
+        ),
+        Kind::Periodic { func, schedule } => {
+            let schedule = self::schedule(krate, schedule);
+            (
+                &func.ident,
+                periodic_fn(krate, func),
+                quote!(#krate::Service::periodic(__host_name, #schedule, __HostJob)),
+            )
+        }
+        Kind::HostedType { ident, new } => {
+            // Spanned on the user's tokens: a missing `HostedService` or `Default` impl, or a
+            // constructor that does not return `Self`, is reported there.
+            let build = match new {
+                Some(path) => {
+                    let signature = quote_spanned!(ident.span()=> fn() -> #ident);
+                    quote_spanned! {span_of(path)=>
+                        let __host_ctor: #signature = #path;
+                        __host_ctor()
+                    }
+                }
+                None => quote_spanned!(ident.span()=> <#ident as ::core::default::Default>::default()),
+            };
+            let definition = quote_spanned! {ident.span()=>
+                fn __host_new() -> #ident {
+                    #build
+                }
+            };
+            let service = quote_spanned! {ident.span()=>
+                #krate::Service::hosted(__host_name, {
+                    const { #krate::__private::assert_hosted_service::<#ident>() };
+                    __host_new()
+                })
+            };
+            (ident, definition, service)
+        }
+    };
+    let order = config.order.map(|order| quote!(.order(#order)));
+    let on_failure = config.on_failure.as_ref().map(|policy| {
+        let policy = self::policy(krate, policy);
+        quote!(.on_failure(#policy))
+    });
+    let name = match &config.name {
+        Some(name) => quote!(#name),
+        None => {
+            let ident = ident.unraw().to_string();
+            quote!(::core::concat!(::core::module_path!(), "::", #ident))
+        }
+    };
+    // Spanned on the item's name: `line!()` and `column!()` give the user's position.
+    let location = quote_spanned!(ident.span()=> ::core::file!(), ::core::line!(), ::core::column!());
+    quote! {
+        const _: () = {
+            #definition
+
+            fn __host_factory(__host_name: &'static ::core::primitive::str) -> #krate::Service {
+                #service #order #on_failure
+            }
+
+            #krate::__private::inventory::submit! {
+                #krate::Registration::new(#name, #location, __host_factory)
+            }
+        };
+    }
+}
+
+/// `#[hosted_service] async fn`: a unit struct whose `run` calls the function.
+fn hosted_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
+    let args = func
+        .params
+        .iter()
+        .map(|ty| quote_spanned!(span_of(ty)=> <#ty as #krate::__private::FromContext<'_>>::from_context(__host_ctx)));
+    let call = call(krate, func, args);
+    quote! {
+        struct __HostService;
+
+        impl #krate::HostedService for __HostService {
+            fn run(
+                &mut self,
+                __host_ctx: &#krate::Context,
+            ) -> impl ::core::future::Future<Output = ::core::result::Result<(), #krate::BoxError>> + ::core::marker::Send {
+                async move { #call }
+            }
+        }
+    }
+}
+
+/// `#[periodic] async fn`: a unit struct whose `Job::run` calls the function.
+fn periodic_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
+    let args = func.params.iter().map(
+        |ty| quote_spanned!(span_of(ty)=> <#ty as #krate::__private::FromRun<'_>>::from_run(__host_ctx, __host_tick)),
+    );
+    let call = call(krate, func, args);
+    quote! {
+        struct __HostJob;
+
+        impl #krate::Job for __HostJob {
+            fn run(
+                &mut self,
+                __host_ctx: &#krate::Context,
+                __host_tick: #krate::Tick,
+            ) -> impl ::core::future::Future<Output = ::core::result::Result<(), #krate::BoxError>> + ::core::marker::Send {
+                async move {
+                    let __host_tick = &__host_tick;
+                    #call
+                }
+            }
+        }
+    }
+}
+
+/// Awaits the user's function and converts its output. The conversion names the declared return
+/// type, so an unsupported one is reported on it (with `IntoResult`'s note).
+fn call(krate: &syn::Path, func: &ServiceFn, args: impl Iterator<Item = TokenStream>) -> TokenStream {
+    let ident = &func.ident;
+    let convert = match &func.output {
+        Some(ty) => quote_spanned! {span_of(ty)=>
+            <#ty as #krate::__private::IntoResult>::into_result(__host_output)
+        },
+        None => quote!(#krate::__private::IntoResult::into_result(__host_output)),
+    };
+    quote! {
+        let __host_output = #ident(#(#args),*).await;
+        #convert
+    }
+}
+
+fn schedule(krate: &syn::Path, schedule: &Schedule) -> TokenStream {
+    let Schedule {
+        trigger,
+        tz,
+        initial_delay,
+        jitter,
+        missed_ticks,
+        timeout,
+        max_failures,
+    } = schedule;
+    let mut tokens = match trigger {
+        Trigger::Every(period) => {
+            let period = duration(krate, *period);
+            quote!(#krate::Schedule::every(#period))
+        }
+        Trigger::FixedDelay(delay) => {
+            let delay = duration(krate, *delay);
+            quote!(#krate::Schedule::fixed_delay(#delay))
+        }
+        Trigger::Cron(expr) => quote!(#krate::Schedule::cron(#expr)),
+    };
+    if let Some(tz) = tz {
+        tokens.extend(quote!(.tz(#tz)));
+    }
+    let durations = [
+        ("initial_delay", initial_delay),
+        ("jitter", jitter),
+        ("timeout", timeout),
+    ];
+    for (method, value) in durations {
+        if let Some(value) = value {
+            let method = Ident::new(method, Span::call_site());
+            let value = duration(krate, *value);
+            tokens.extend(quote!(.#method(#value)));
+        }
+    }
+    if let Some(missed) = missed_ticks {
+        let variant = match missed {
+            MissedTicks::Skip => quote!(Skip),
+            MissedTicks::Burst => quote!(Burst),
+            MissedTicks::Delay => quote!(Delay),
+        };
+        tokens.extend(quote!(.missed_ticks(#krate::MissedTicks::#variant)));
+    }
+    if let Some(n) = max_failures {
+        tokens.extend(quote!(.max_failures(#n)));
+    }
+    tokens
+}
+
+fn policy(krate: &syn::Path, policy: &Policy) -> TokenStream {
+    match policy {
+        Policy::StopHost => quote!(#krate::FailurePolicy::StopHost),
+        Policy::Ignore => quote!(#krate::FailurePolicy::Ignore),
+        Policy::Restart(restart) => {
+            let restart = self::restart(krate, restart);
+            quote!(#krate::FailurePolicy::Restart(#restart))
+        }
+    }
+}
+
+fn restart(krate: &syn::Path, restart: &Restart) -> TokenStream {
+    let Restart {
+        initial,
+        max,
+        factor,
+        jitter,
+        max_restarts,
+        window,
+    } = restart;
+    let mut tokens = quote!(#krate::Restart::new());
+    for (method, value) in [("initial", initial), ("max", max)] {
+        if let Some(value) = value {
+            let method = Ident::new(method, Span::call_site());
+            let value = duration(krate, value.value);
+            tokens.extend(quote!(.#method(#value)));
+        }
+    }
+    for (method, value) in [("factor", factor), ("jitter", jitter)] {
+        if let Some(value) = value {
+            let method = Ident::new(method, Span::call_site());
+            let value = proc_macro2::Literal::f64_suffixed(value.value);
+            tokens.extend(quote!(.#method(#value)));
+        }
+    }
+    match (max_restarts, window) {
+        (Some(n), Some(window)) => {
+            let (n, window) = (n.value, duration(krate, window.value));
+            tokens = quote!(#tokens.intensity(#n, #window));
+        }
+        (Some(n), None) => {
+            let n = n.value;
+            tokens = quote!(#krate::__private::restart_max_restarts(#tokens, #n));
+        }
+        (None, Some(window)) => {
+            let window = duration(krate, window.value);
+            tokens = quote!(#krate::__private::restart_window(#tokens, #window));
+        }
+        (None, None) => {}
+    }
+    tokens
+}
+
+fn duration(krate: &syn::Path, duration: Duration) -> TokenStream {
+    let nanos = nanos(duration);
+    quote!(#krate::__private::Duration::from_nanos(#nanos))
+}
+
+/// The span of the first token: what `quote_spanned!` attaches generated tokens to.
+fn span_of(tokens: &(impl ToTokens + ?Sized)) -> Span {
+    tokens
+        .to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
+}

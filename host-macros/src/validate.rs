@@ -1,0 +1,173 @@
+//! Checks between options, and between the options and the item, once everything is parsed; builds
+//! the final [`Config`] the expansion works from.
+
+use std::time::Duration;
+
+use proc_macro2::Span;
+use syn::Ident;
+
+use crate::args::{Args, Attr, MissedTicks, Policy, Spanned};
+use crate::diag::Errors;
+use crate::item::{ServiceFn, Target};
+
+/// Everything the expansion needs, checked.
+pub(crate) struct Config {
+    /// The path to the runtime: `::host` unless `crate = "…"`.
+    pub(crate) krate: syn::Path,
+    /// `name = "…"`; `None`: the item's path.
+    pub(crate) name: Option<String>,
+    pub(crate) order: Option<i32>,
+    pub(crate) on_failure: Option<Policy>,
+    pub(crate) kind: Kind,
+}
+
+pub(crate) enum Kind {
+    /// `#[hosted_service]` on an `async fn`.
+    HostedFn(ServiceFn),
+    /// `#[hosted_service]` on a type, built by `new` or `Default`.
+    HostedType { ident: Ident, new: Option<syn::Path> },
+    /// `#[periodic]` on an `async fn`.
+    Periodic { func: ServiceFn, schedule: Schedule },
+}
+
+pub(crate) struct Schedule {
+    pub(crate) trigger: Trigger,
+    pub(crate) tz: Option<String>,
+    pub(crate) initial_delay: Option<Duration>,
+    pub(crate) jitter: Option<Duration>,
+    pub(crate) missed_ticks: Option<MissedTicks>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_failures: Option<u32>,
+}
+
+pub(crate) enum Trigger {
+    Every(Duration),
+    FixedDelay(Duration),
+    Cron(String),
+}
+
+pub(crate) fn config(attr: Attr, args: Args, target: Target) -> syn::Result<Config> {
+    let mut errors = Errors::default();
+    if let Some(Policy::Restart(restart)) = args.on_failure.as_ref().map(|p| &p.value) {
+        if let (Some(initial), Some(max)) = (&restart.initial, &restart.max) {
+            if initial.value > max.value {
+                errors.push(syn::Error::new(
+                    initial.span,
+                    format!(
+                        "the first restart delay ({}) is longer than the longest one, `max` ({}); lower `initial` or raise `max`",
+                        humantime::format_duration(initial.value),
+                        humantime::format_duration(max.value)
+                    ),
+                ));
+            }
+        }
+    }
+    let kind = match (attr, target) {
+        (Attr::HostedService, Target::Fn(func)) => {
+            if let Some(new) = &args.new {
+                errors.push(syn::Error::new(
+                    new.key,
+                    "`new` names the constructor of a struct or enum; on an `async fn` there is nothing to \
+                     construct: remove it",
+                ));
+            }
+            Kind::HostedFn(func)
+        }
+        (Attr::HostedService, Target::Type(ident)) => Kind::HostedType {
+            ident,
+            new: args.new.map(|n| n.value),
+        },
+        // Without a schedule there is nothing else to check against.
+        (Attr::Periodic, Target::Fn(func)) => Kind::Periodic {
+            func,
+            schedule: schedule(&args, &mut errors)?,
+        },
+        (Attr::Periodic, Target::Type(_)) => unreachable!("item::parse rejects `#[periodic]` on a type"),
+    };
+    let krate = args.krate.map_or_else(|| syn::parse_quote!(::host), |k| k.value);
+    let config = Config {
+        krate,
+        name: args.name.map(|n| n.value),
+        order: args.order.map(|o| o.value),
+        on_failure: args.on_failure.map(|p| p.value),
+        kind,
+    };
+    errors.finish(config)
+}
+
+/// The schedule of a `#[periodic]`: exactly one trigger, and options that fit it.
+fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
+    let mut triggers: Vec<(&str, Span, Trigger)> = Vec::new();
+    if let Some(every) = &args.every {
+        triggers.push(("every", every.key, Trigger::Every(every.value)));
+    }
+    if let Some(delay) = &args.fixed_delay {
+        triggers.push(("fixed_delay", delay.key, Trigger::FixedDelay(delay.value)));
+    }
+    if let Some(cron) = &args.cron {
+        triggers.push(("cron", cron.key, Trigger::Cron(cron.value.clone())));
+    }
+    if triggers.is_empty() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "`#[periodic]` needs a schedule: add `every = \"30s\"` (fixed rate), `fixed_delay = \"10s\"` \
+             (a pause after each run) or `cron = \"0 */5 * * * *\"`",
+        ));
+    }
+    let (first, _, _) = triggers[0];
+    for (name, key, _) in &triggers[1..] {
+        errors.push(syn::Error::new(
+            *key,
+            format!("`{first}` and `{name}` are two schedules, and a periodic service has one; remove one of them"),
+        ));
+    }
+    let trigger = triggers.swap_remove(0).2;
+
+    let period = match &trigger {
+        Trigger::Every(p) | Trigger::FixedDelay(p) => Some(*p),
+        Trigger::Cron(_) => None,
+    };
+    if let Some(tz) = &args.tz {
+        if !matches!(trigger, Trigger::Cron(_)) {
+            errors.push(syn::Error::new(
+                tz.key,
+                format!(
+                    "`tz` only applies to `cron` schedules; `{first}` counts elapsed time, in no time zone: remove `tz`"
+                ),
+            ));
+        }
+    }
+    if let (Some(jitter), Some(period)) = (&args.jitter, period) {
+        if jitter.value >= period {
+            errors.push(syn::Error::new(
+                jitter.span,
+                format!(
+                    "`jitter` ({}) must be shorter than the period, `{first}` ({}), or runs could reorder or \
+                     overlap the next tick; lower it",
+                    humantime::format_duration(jitter.value),
+                    humantime::format_duration(period)
+                ),
+            ));
+        }
+    }
+    if let (Some(missed), Trigger::FixedDelay(_)) = (&args.missed_ticks, &trigger) {
+        errors.push(syn::Error::new(
+            missed.key,
+            "`missed_ticks` does not apply to `fixed_delay`: it waits after each run, so it cannot miss a tick; \
+             remove `missed_ticks`, or use `every` for a fixed rate",
+        ));
+    }
+    Ok(Schedule {
+        trigger,
+        tz: args.tz.as_ref().map(|t| t.value.clone()),
+        initial_delay: value(&args.initial_delay),
+        jitter: value(&args.jitter),
+        missed_ticks: value(&args.missed_ticks),
+        timeout: value(&args.timeout),
+        max_failures: value(&args.max_failures),
+    })
+}
+
+fn value<T: Copy>(option: &Option<Spanned<T>>) -> Option<T> {
+    option.as_ref().map(|s| s.value)
+}
