@@ -1,0 +1,4 @@
+#[host::periodic(every = "400d")]
+async fn refresh() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::periodic(cron = "61 * * * *")]
+async fn refresh() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::hosted_service(name = "")]
+async fn mailer() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[host::hosted_service]
+async fn mailer<T: Default>() {
+    let _ = T::default();
+}
+
+fn main() {}

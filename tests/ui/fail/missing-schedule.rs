@@ -1,0 +1,4 @@
+#[host::periodic(name = "refresh")]
+async fn refresh() {}
+
+fn main() {}

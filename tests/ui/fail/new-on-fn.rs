@@ -1,0 +1,4 @@
+#[host::hosted_service(new = Mailer::new)]
+async fn mailer() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::hosted_service]
+mod mailer {}
+
+fn main() {}

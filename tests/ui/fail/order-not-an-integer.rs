@@ -1,0 +1,4 @@
+#[host::hosted_service(order = "first")]
+async fn mailer() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::periodic(every = "30s")]
+struct Refresh;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::hosted_service(every = "30s")]
+async fn mailer() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+struct Cache;
+
+impl Cache {
+    #[host::periodic(every = "30s")]
+    async fn refresh(&self) {}
+}
+
+fn main() {}

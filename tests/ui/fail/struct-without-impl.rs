@@ -1,0 +1,5 @@
+#[derive(Default)]
+#[host::hosted_service]
+struct Mailer;
+
+fn main() {}

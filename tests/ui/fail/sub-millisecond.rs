@@ -1,0 +1,4 @@
+#[host::periodic(every = "500us")]
+async fn refresh() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::periodic(evry = "30s")]
+async fn refresh() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::hosted_service(on_failure = restart(intial = "1s"))]
+async fn mailer() {}
+
+fn main() {}

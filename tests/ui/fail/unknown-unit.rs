@@ -1,0 +1,4 @@
+#[host::periodic(every = "30 sekunden")]
+async fn refresh() {}
+
+fn main() {}

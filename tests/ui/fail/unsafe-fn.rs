@@ -1,0 +1,4 @@
+#[host::periodic(every = "30s")]
+async unsafe fn refresh() {}
+
+fn main() {}

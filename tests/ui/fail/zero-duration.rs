@@ -1,0 +1,4 @@
+#[host::periodic(every = "0s")]
+async fn refresh() {}
+
+fn main() {}
