@@ -350,7 +350,8 @@ pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Args> {
                         return Err(syn::Error::new(
                             n.span,
                             "`max_failures` must be at least 1: it is the number of consecutive failed runs \
-                         after which the service has failed; remove it to let the schedule go on after any failure",
+                             after which the service has failed; remove it to let the schedule go on after any \
+                             failure",
                         ));
                     }
                     args.max_failures = Some(n);

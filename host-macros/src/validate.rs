@@ -6,7 +6,7 @@ use std::time::Duration;
 use proc_macro2::Span;
 use syn::Ident;
 
-use crate::args::{Args, Attr, MissedTicks, Policy, Spanned};
+use crate::args::{Args, Attr, MissedTicks, Policy, Restart, Spanned};
 use crate::diag::Errors;
 use crate::item::{ServiceFn, Target};
 
@@ -48,20 +48,6 @@ pub(crate) enum Trigger {
 
 pub(crate) fn config(attr: Attr, args: Args, target: Target) -> syn::Result<Config> {
     let mut errors = Errors::default();
-    if let Some(Policy::Restart(restart)) = args.on_failure.as_ref().map(|p| &p.value) {
-        if let (Some(initial), Some(max)) = (&restart.initial, &restart.max) {
-            if initial.value > max.value {
-                errors.push(syn::Error::new(
-                    initial.span,
-                    format!(
-                        "the first restart delay ({}) is longer than the longest one, `max` ({}); lower `initial` or raise `max`",
-                        humantime::format_duration(initial.value),
-                        humantime::format_duration(max.value)
-                    ),
-                ));
-            }
-        }
-    }
     let kind = match (attr, target) {
         (Attr::HostedService, Target::Fn(func)) => {
             if let Some(new) = &args.new {
@@ -84,6 +70,9 @@ pub(crate) fn config(attr: Attr, args: Args, target: Target) -> syn::Result<Conf
         },
         (Attr::Periodic, Target::Type(_)) => unreachable!("item::parse rejects `#[periodic]` on a type"),
     };
+    if let Some(Policy::Restart(restart)) = args.on_failure.as_ref().map(|p| &p.value) {
+        restart_delays(restart, &mut errors);
+    }
     let krate = args.krate.map_or_else(|| syn::parse_quote!(::host), |k| k.value);
     let config = Config {
         krate,
@@ -166,6 +155,23 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
         timeout: value(&args.timeout),
         max_failures: value(&args.max_failures),
     })
+}
+
+/// The back-off starts at `initial` and grows up to `max`.
+fn restart_delays(restart: &Restart, errors: &mut Errors) {
+    if let (Some(initial), Some(max)) = (&restart.initial, &restart.max) {
+        if initial.value > max.value {
+            errors.push(syn::Error::new(
+                initial.span,
+                format!(
+                    "the first restart delay, `initial` ({}), is longer than the longest, `max` ({}); \
+                     lower `initial` or raise `max`",
+                    humantime::format_duration(initial.value),
+                    humantime::format_duration(max.value)
+                ),
+            ));
+        }
+    }
 }
 
 fn value<T: Copy>(option: &Option<Spanned<T>>) -> Option<T> {

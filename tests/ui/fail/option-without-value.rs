@@ -1,0 +1,4 @@
+#[host::periodic(every)]
+async fn refresh() {}
+
+fn main() {}
