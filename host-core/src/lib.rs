@@ -107,6 +107,22 @@ pub mod __private {
     /// Compile-time check that a type registered with `#[hosted_service]` implements the trait.
     pub const fn assert_hosted_service<T: crate::HostedService>() {}
 
+    /// Every [`HostedService`](crate::HostedService); only here for the message when a type
+    /// registered with `#[hosted_service]` lacks the impl. (Being a subtrait, it also lets rustc
+    /// drop the same error from the generated `Service::hosted` call.)
+    #[diagnostic::on_unimplemented(
+        message = "`#[hosted_service]` registers `{Self}`, which does not implement `host::HostedService`",
+        label = "no `impl host::HostedService for {Self}`",
+        note = "implement `host::HostedService` for it (`start`, `run` and `stop` all have defaults), \
+                or put `#[hosted_service]` on an `async fn` instead"
+    )]
+    pub trait RegisteredService: crate::HostedService {}
+
+    impl<T: crate::HostedService> RegisteredService for T {}
+
+    /// [`assert_hosted_service`] with the message of [`RegisteredService`].
+    pub const fn assert_registered_service<T: RegisteredService>() {}
+
     /// [`Restart::intensity`](crate::Restart::intensity) with only `max_restarts` given: the
     /// window keeps its current value (`on_failure = restart(max_restarts = …)`).
     pub const fn restart_max_restarts(restart: crate::Restart, max_restarts: u32) -> crate::Restart {

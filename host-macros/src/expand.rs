@@ -53,7 +53,7 @@ pub(crate) fn service(config: &Config) -> TokenStream {
             };
             let service = quote_spanned! {ident.span()=>
                 #krate::Service::hosted(__host_name, {
-                    const { #krate::__private::assert_hosted_service::<#ident>() };
+                    const { #krate::__private::assert_registered_service::<#ident>() };
                     __host_new()
                 })
             };
