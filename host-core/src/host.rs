@@ -16,7 +16,7 @@ use crate::error::{Error, Failure, humanize};
 use crate::handle::{HostHandle, Phase};
 use crate::panic;
 use crate::policy::FailurePolicy;
-use crate::registry;
+use crate::registry::{self, Registration};
 use crate::report::{Outcome, Report, ServiceReport, StopReason};
 use crate::runner::{Done, Exit, Slot, Task};
 use crate::service::{Location, Service};
@@ -166,38 +166,46 @@ impl Builder {
             policy,
             wall_origin,
         } = self;
-        let mut all: Vec<Service> = Vec::new();
-        if discover {
-            all.extend(registry::discovered());
-        }
-        all.extend(services);
-
-        let mut seen: HashMap<Arc<str>, Location> = HashMap::with_capacity(all.len());
-        for s in &all {
-            if let Some(first) = seen.insert(s.name.clone(), s.location) {
+        // Names and locations first: registered services are constructed only once selected, so
+        // a constructor with side effects never runs for a service that will not.
+        let registered: Vec<&'static Registration> = if discover {
+            registry::registrations().collect()
+        } else {
+            Vec::new()
+        };
+        let entries = registered
+            .iter()
+            .map(|r| (r.name, r.location()))
+            .chain(services.iter().map(|s| (&*s.name, s.location)));
+        let mut seen: HashMap<&str, Location> = HashMap::with_capacity(registered.len() + services.len());
+        for (name, location) in entries {
+            if let Some(first) = seen.insert(name, location) {
                 return Err(Error::DuplicateName {
-                    name: s.name.to_string(),
+                    name: name.to_owned(),
                     first,
-                    second: s.location,
+                    second: location,
                 });
             }
         }
-        let unknown = |name: &String| -> Error {
-            let mut known: Vec<String> = seen.keys().map(|k| k.to_string()).collect();
-            known.sort();
-            Error::UnknownService {
-                name: name.clone(),
-                known,
-            }
-        };
         for name in only.iter().flatten().chain(&except) {
             if !seen.contains_key(name.as_str()) {
-                return Err(unknown(name));
+                let mut known: Vec<String> = seen.keys().map(|k| (*k).to_owned()).collect();
+                known.sort();
+                return Err(Error::UnknownService {
+                    name: name.clone(),
+                    known,
+                });
             }
         }
         let only: Option<HashSet<&str>> = only.as_ref().map(|v| v.iter().map(String::as_str).collect());
         let except: HashSet<&str> = except.iter().map(String::as_str).collect();
-        all.retain(|s| only.as_ref().is_none_or(|o| o.contains(&*s.name)) && !except.contains(&*s.name));
+        let selected = |name: &str| only.as_ref().is_none_or(|o| o.contains(name)) && !except.contains(name);
+        let mut all: Vec<Service> = registered
+            .iter()
+            .filter(|r| selected(r.name))
+            .map(|r| r.build())
+            .collect();
+        all.extend(services.into_iter().filter(|s| selected(&s.name)));
 
         for s in &mut all {
             s.slot.prepare().map_err(|source| Error::InvalidSchedule {
@@ -594,7 +602,11 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
             outcome,
         })
         .collect::<Vec<_>>();
-    let report = Report { reason, services, shutdown: elapsed };
+    let report = Report {
+        reason,
+        services,
+        shutdown: elapsed,
+    };
     let stopped = report.with_outcome(Outcome::Stopped).count();
     if report.is_clean() {
         tracing::info!(stopped, elapsed = ?elapsed, "host stopped");

@@ -52,11 +52,24 @@ impl Registration {
 
 inventory::collect!(Registration);
 
-/// Builds every registered service, once, at start-up.
-pub(crate) fn discovered() -> impl Iterator<Item = Service> {
-    inventory::iter::<Registration>
-        .into_iter()
-        .map(|r| (r.factory)(r.name).at(r.file, r.line, r.column))
+/// Every registration, in link order. Nothing is constructed yet.
+pub(crate) fn registrations() -> impl Iterator<Item = &'static Registration> {
+    inventory::iter::<Registration>.into_iter()
+}
+
+impl Registration {
+    pub(crate) fn location(&self) -> crate::service::Location {
+        crate::service::Location {
+            file: self.file,
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    /// Builds the service; called only for registrations the host selected.
+    pub(crate) fn build(&self) -> Service {
+        (self.factory)(self.name).at(self.file, self.line, self.column)
+    }
 }
 
 /// Registers a service for discovery: `host::register!(Registration::new(…))`.

@@ -153,7 +153,7 @@ async fn run_cron(origin: &str, expr: &str, zone: &str, days: u64) -> Vec<Timest
         .unwrap();
     stop_after(&host.handle(), secs(days * 86_400));
     host.run().await.unwrap();
-    rec.times("run").into_iter().map(|d| origin + Duration::from(d)).collect()
+    rec.times("run").into_iter().map(|d| origin + d).collect()
 }
 
 #[tokio::test(start_paused = true)]

@@ -22,7 +22,10 @@ async fn body(ctx: &runtime::Context) -> Result<(), std::io::Error> {
 #[tokio::test(start_paused = true)]
 async fn services_declared_through_a_renamed_crate_run() {
     let host = runtime::Host::builder().catch_signals(false).build().unwrap();
-    assert_eq!(host.service_names().collect::<Vec<_>>(), ["renamed-hosted", "renamed-periodic"]);
+    assert_eq!(
+        host.service_names().collect::<Vec<_>>(),
+        ["renamed-hosted", "renamed-periodic"]
+    );
     let handle = host.handle();
     tokio::spawn(async move {
         handle.wait_for(runtime::Phase::Started).await;
