@@ -104,9 +104,6 @@ pub mod __private {
     pub use ::inventory;
     pub use ::std::time::Duration;
 
-    /// Compile-time check that a type registered with `#[hosted_service]` implements the trait.
-    pub const fn assert_hosted_service<T: crate::HostedService>() {}
-
     /// Every [`HostedService`](crate::HostedService); only here for the message when a type
     /// registered with `#[hosted_service]` lacks the impl. (Being a subtrait, it also lets rustc
     /// drop the same error from the generated `Service::hosted` call.)
@@ -120,21 +117,7 @@ pub mod __private {
 
     impl<T: crate::HostedService> RegisteredService for T {}
 
-    /// [`assert_hosted_service`] with the message of [`RegisteredService`].
+    /// Compile-time check that a type registered with `#[hosted_service]` implements
+    /// [`HostedService`](crate::HostedService), with the message of [`RegisteredService`].
     pub const fn assert_registered_service<T: RegisteredService>() {}
-
-    /// [`Restart::intensity`](crate::Restart::intensity) with only `max_restarts` given: the
-    /// window keeps its current value (`on_failure = restart(max_restarts = …)`).
-    pub const fn restart_max_restarts(restart: crate::Restart, max_restarts: u32) -> crate::Restart {
-        crate::Restart {
-            max_restarts,
-            ..restart
-        }
-    }
-
-    /// [`Restart::intensity`](crate::Restart::intensity) with only `window` given: the number of
-    /// restarts keeps its current value (`on_failure = restart(window = "…")`).
-    pub const fn restart_window(restart: crate::Restart, window: Duration) -> crate::Restart {
-        crate::Restart { window, ..restart }
-    }
 }

@@ -91,8 +91,20 @@ impl Restart {
     }
 
     /// Restart intensity: more than `max_restarts` restarts within `window` stop the host.
-    pub const fn intensity(mut self, max_restarts: u32, window: Duration) -> Self {
+    pub const fn intensity(self, max_restarts: u32, window: Duration) -> Self {
+        self.max_restarts(max_restarts).window(window)
+    }
+
+    /// The most restarts allowed within the [`window`](Self::window) before the failure escalates
+    /// to [`FailurePolicy::StopHost`].
+    pub const fn max_restarts(mut self, max_restarts: u32) -> Self {
         self.max_restarts = max_restarts;
+        self
+    }
+
+    /// The sliding window restarts are counted in; older restarts are forgotten (which also resets
+    /// the back-off).
+    pub const fn window(mut self, window: Duration) -> Self {
         self.window = window;
         self
     }

@@ -235,20 +235,13 @@ fn restart(krate: &syn::Path, restart: &Restart) -> TokenStream {
             tokens.extend(quote!(.#method(#value)));
         }
     }
-    match (max_restarts, window) {
-        (Some(n), Some(window)) => {
-            let (n, window) = (n.value, duration(krate, window.value));
-            tokens = quote!(#tokens.intensity(#n, #window));
-        }
-        (Some(n), None) => {
-            let n = n.value;
-            tokens = quote!(#krate::__private::restart_max_restarts(#tokens, #n));
-        }
-        (None, Some(window)) => {
-            let window = duration(krate, window.value);
-            tokens = quote!(#krate::__private::restart_window(#tokens, #window));
-        }
-        (None, None) => {}
+    if let Some(n) = max_restarts {
+        let n = n.value;
+        tokens.extend(quote!(.max_restarts(#n)));
+    }
+    if let Some(window) = window {
+        let window = duration(krate, window.value);
+        tokens.extend(quote!(.window(#window)));
     }
     tokens
 }

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::{Recorder, builder, secs, stop_after};
 use host::jiff::Timestamp;
 use host::{Context, Schedule, ScheduleError, Service, Tick};
