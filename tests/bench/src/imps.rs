@@ -1,0 +1,282 @@
+//! The implementations under test, each running `n` jobs on one period and calling the same probe.
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::macro_jobs;
+use crate::probe::{GROUP_API, Probe};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Imp {
+    /// `tokio::spawn` + `tokio::time::interval` + `CancellationToken`, by hand.
+    Baseline,
+    /// `host::Host` with `host::Service::periodic` (and a few `#[host::periodic]` in scenario a).
+    Host,
+    /// tokio-cron-scheduler 0.15: repeated jobs (whole seconds, polled every 500 ms).
+    Tcs,
+    /// tokio-graceful-shutdown 0.20: one subsystem per job, each an interval loop.
+    Tgs,
+}
+
+impl Imp {
+    pub const ALL: [Imp; 4] = [Imp::Baseline, Imp::Host, Imp::Tcs, Imp::Tgs];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Imp::Baseline => "baseline",
+            Imp::Host => "host",
+            Imp::Tcs => "tokio-cron-scheduler",
+            Imp::Tgs => "tokio-graceful-shutdown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Imp> {
+        match s {
+            "baseline" => Some(Imp::Baseline),
+            "host" => Some(Imp::Host),
+            "tcs" | "tokio-cron-scheduler" => Some(Imp::Tcs),
+            "tgs" | "tokio-graceful-shutdown" => Some(Imp::Tgs),
+            _ => None,
+        }
+    }
+
+    /// The period this implementation actually runs for a requested one: tokio-cron-scheduler
+    /// stores periods and due times in whole seconds, so it cannot go below 1 s.
+    pub fn effective_period(self, period: Duration) -> Duration {
+        match self {
+            Imp::Tcs => Duration::from_secs(period.as_secs_f64().ceil().max(1.0) as u64),
+            _ => period,
+        }
+    }
+
+    /// Whether the first run happens at start (tokio-cron-scheduler's repeated jobs first run one
+    /// period after they are added).
+    pub fn first_tick_at_start(self) -> bool {
+        !matches!(self, Imp::Tcs)
+    }
+}
+
+/// A running implementation.
+pub enum Running {
+    Baseline {
+        token: CancellationToken,
+        handles: Vec<JoinHandle<()>>,
+    },
+    Host {
+        handle: host::HostHandle,
+        join: JoinHandle<Result<host::Report, host::Error>>,
+    },
+    Tcs {
+        sched: tokio_cron_scheduler::JobScheduler,
+    },
+    Tgs {
+        token: CancellationToken,
+        join: JoinHandle<Result<(), tokio_graceful_shutdown::errors::GracefulShutdownError>>,
+    },
+}
+
+pub struct Started {
+    pub running: Running,
+    /// Jobs built through `#[host::periodic]` (their probe slots are the last ones).
+    pub macro_jobs: usize,
+}
+
+/// Starts `n` jobs, each running every `period` (the first run at start where the implementation
+/// can express it). With `with_macro`, host builds the last few of them through `#[host::periodic]`.
+pub async fn start(
+    imp: Imp,
+    probe: &'static Probe,
+    n: usize,
+    period: Duration,
+    with_macro: bool,
+    spread: bool,
+) -> Started {
+    let phase = Phase { n, period, spread };
+    match imp {
+        Imp::Baseline => Started {
+            running: baseline(probe, n, period, phase),
+            macro_jobs: 0,
+        },
+        Imp::Host => host(probe, n, period, with_macro, phase),
+        Imp::Tcs => Started {
+            running: tcs(probe, n, imp.effective_period(period)).await,
+            macro_jobs: 0,
+        },
+        Imp::Tgs => Started {
+            running: tgs(probe, n, period, phase),
+            macro_jobs: 0,
+        },
+    }
+}
+
+/// Where in the period each job's grid starts: all at start, or (`spread`) job `i` of `n` at
+/// `i / n` of the period, as services started at different times would be.
+#[derive(Clone, Copy)]
+pub struct Phase {
+    n: usize,
+    period: Duration,
+    spread: bool,
+}
+
+impl Phase {
+    pub fn offset(self, i: usize) -> Duration {
+        if self.spread {
+            self.period.mul_f64(i as f64 / self.n as f64)
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
+fn baseline(probe: &'static Probe, n: usize, period: Duration, phase: Phase) -> Running {
+    let token = CancellationToken::new();
+    let mut handles = Vec::with_capacity(n);
+    for i in 0..n {
+        let token = token.clone();
+        let guard = probe.guard();
+        handles.push(tokio::spawn(async move {
+            let _guard = guard;
+            let mut interval = tokio::time::interval_at(Instant::now() + phase.offset(i), period);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            let cancelled = token.cancelled();
+            tokio::pin!(cancelled);
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = &mut cancelled => break,
+                    due = interval.tick() => probe.tick(i, GROUP_API, due),
+                }
+            }
+        }));
+    }
+    Running::Baseline { token, handles }
+}
+
+fn host(probe: &'static Probe, n: usize, period: Duration, with_macro: bool, phase: Phase) -> Started {
+    // The macro jobs exist only once `#[host::periodic]` registers them for discovery.
+    let n_macro = if with_macro { macro_jobs::registered().min(n) } else { 0 };
+    let n_api = n - n_macro;
+    macro_jobs::BASE.store(n_api, std::sync::atomic::Ordering::Relaxed);
+    let services = (0..n_api).map(|i| {
+        let guard = probe.guard();
+        host::Service::periodic(
+            format!("job-{i}"),
+            host::Schedule::every(period).initial_delay(phase.offset(i)),
+            move |_ctx: host::Context, tick: host::Tick| {
+                let _ = &guard;
+                async move { probe.tick(i, GROUP_API, tick.scheduled()) }
+            },
+        )
+    });
+    let host = host::Host::builder()
+        .discover(n_macro > 0)
+        .catch_signals(false)
+        .services(services)
+        .build()
+        .expect("host builds");
+    let macro_jobs = host.service_names().count() - n_api;
+    assert!(
+        macro_jobs == 0 || macro_jobs == n_macro,
+        "found {macro_jobs} registered services, expected the {n_macro} of macro_jobs.rs"
+    );
+    let handle = host.handle();
+    let join = tokio::spawn(host.run());
+    Started {
+        running: Running::Host { handle, join },
+        macro_jobs,
+    }
+}
+
+async fn tcs(probe: &'static Probe, n: usize, period: Duration) -> Running {
+    use tokio_cron_scheduler::{Job, JobScheduler};
+    // The default constructor, as its README shows (broadcast channels of 200 entries).
+    let sched = JobScheduler::new().await.expect("scheduler");
+    for i in 0..n {
+        let guard = probe.guard();
+        let job = Job::new_repeated_async(period, move |_id, _sched| {
+            let _ = &guard;
+            Box::pin(async move { probe.tick_wall(i) })
+        })
+        .expect("job");
+        sched.add(job).await.expect("add");
+    }
+    sched.start().await.expect("start");
+    Running::Tcs { sched }
+}
+
+fn tgs(probe: &'static Probe, n: usize, period: Duration, phase: Phase) -> Running {
+    use tokio_graceful_shutdown::{SubsystemBuilder, SubsystemHandle, Toplevel};
+    let token = CancellationToken::new();
+    let top = Toplevel::new_with_shutdown_token(
+        async move |s: &mut SubsystemHandle| {
+            for i in 0..n {
+                let guard = probe.guard();
+                s.start(SubsystemBuilder::new(
+                    format!("job-{i}"),
+                    async move |subsys: &mut SubsystemHandle| {
+                        let _guard = guard;
+                        let mut interval = tokio::time::interval_at(Instant::now() + phase.offset(i), period);
+                        interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                        let cancelled = subsys.on_shutdown_requested();
+                        tokio::pin!(cancelled);
+                        loop {
+                            tokio::select! {
+                                biased;
+                                _ = &mut cancelled => break,
+                                due = interval.tick() => probe.tick(i, GROUP_API, due),
+                            }
+                        }
+                        Ok::<(), std::convert::Infallible>(())
+                    },
+                ));
+            }
+        },
+        token.clone(),
+    );
+    let join = tokio::spawn(top.handle_shutdown_requests(Duration::from_secs(30)));
+    Running::Tgs { token, join }
+}
+
+impl Running {
+    /// Requests the stop; returns when the request itself has returned.
+    pub async fn request_stop(&mut self) {
+        match self {
+            Running::Baseline { token, .. } | Running::Tgs { token, .. } => token.cancel(),
+            Running::Host { handle, .. } => handle.stop(),
+            Running::Tcs { sched } => sched.shutdown().await.expect("shutdown"),
+        }
+    }
+
+    /// Waits until the implementation reports that everything has stopped. Returns an error text
+    /// if it reported a failure. tokio-cron-scheduler has nothing to wait for.
+    pub async fn finish(self) -> Option<String> {
+        match self {
+            Running::Baseline { handles, .. } => {
+                for h in handles {
+                    if let Err(e) = h.await {
+                        return Some(e.to_string());
+                    }
+                }
+                None
+            }
+            Running::Host { join, .. } => match join.await {
+                Ok(Ok(_report)) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) => Some(e.to_string()),
+            },
+            Running::Tcs { sched } => {
+                // Keep the scheduler alive like an application would (until it exits).
+                std::mem::forget(sched);
+                None
+            }
+            Running::Tgs { join, .. } => match join.await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) => Some(e.to_string()),
+            },
+        }
+    }
+}

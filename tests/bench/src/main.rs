@@ -1,0 +1,35 @@
+//! host-bench: what `host` costs over hand-written `tokio::spawn` + `tokio::time::interval`, and
+//! over tokio-cron-scheduler and tokio-graceful-shutdown. See BENCHMARKS.md at the repository root.
+//!
+//! `host-bench all [--quick] [--reps N] [--scenarios a,b,c,d] [--impls baseline,host,tcs,tgs]`
+//! runs every cell, each in a fresh process (this binary re-executed as
+//! `host-bench <scenario> <impl> [--key value]…`, which prints one `RESULT` line), and prints the
+//! tables of medians as Markdown.
+
+mod child;
+mod imps;
+mod macro_jobs;
+mod parent;
+mod probe;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("all") => parent::run(&args[1..]),
+        Some(scenario @ ("a" | "b" | "c" | "d")) => {
+            let imp = args
+                .get(1)
+                .and_then(|s| imps::Imp::parse(s))
+                .unwrap_or_else(|| usage("expected an implementation: baseline, host, tcs or tgs"));
+            child::run(scenario, imp, &child::Opts::parse(&args[2..]));
+        }
+        _ => usage("expected `all` or `<scenario> <impl>`"),
+    }
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("host-bench: {msg}");
+    eprintln!("usage: host-bench all [--quick] [--reps N] [--scenarios a,b,c,d] [--impls baseline,host,tcs,tgs]");
+    eprintln!("       host-bench <a|b|c|d> <baseline|host|tcs|tgs> [--n N] [--period-ms MS] …");
+    std::process::exit(2);
+}
