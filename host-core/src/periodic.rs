@@ -1,7 +1,10 @@
 //! The periodic loop: one task per periodic service, one reusable timer, no allocation, scan or
 //! shared lock per tick.
 
-use std::pin::pin;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
@@ -9,7 +12,6 @@ use tokio::time::Instant;
 
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
-use crate::panic;
 use crate::runner::{Body, BoxFuture, Done, Slot, Task, spawn_supervised};
 use crate::schedule::{MissedTicks, Schedule, ScheduleError, Tick, Trigger};
 use crate::service::Job;
@@ -53,6 +55,8 @@ impl<J: Job> Body for PeriodicSlot<J> {
         let mut rng = (!schedule.jitter.is_zero()).then(fastrand::Rng::new);
         let mut timeline = Timeline::new(schedule, Instant::now(), shared.host.wall_origin());
         let mut cancelled = pin!(shared.token.cancelled());
+        // The loop's only timer: it waits for the next tick and, during a run with a timeout, is
+        // that run's deadline.
         let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
         let mut consecutive_failures = 0u32;
         loop {
@@ -85,14 +89,51 @@ impl<J: Job> Body for PeriodicSlot<J> {
                 started,
             };
             status.run_started(epoch, started);
-            let outcome = run(job, ctx, tick, schedule.timeout).await;
+            // The run's future lives in this loop's own state, pinned once where it is built: no
+            // intermediate future around it, so nothing of it is copied or stored twice.
+            let outcome = match schedule.timeout {
+                None => {
+                    let mut run = pin!(job.run(ctx, tick));
+                    outcome(std::future::poll_fn(|cx| poll_caught(run.as_mut(), cx)).await)
+                }
+                Some(limit) => {
+                    // A token of the run's own, so that cancelling it at the timeout reaches
+                    // whatever the run handed it to, without touching the service's token.
+                    let run_ctx = Context {
+                        shared: ctx.shared.clone(),
+                        run_token: Some(ctx.shared.token.child_token()),
+                    };
+                    sleep.as_mut().reset(deadline(started, limit));
+                    let finished = {
+                        let mut run = pin!(job.run(&run_ctx, tick));
+                        // The run first, then its deadline (as `tokio::time::timeout` polls).
+                        std::future::poll_fn(|cx| match poll_caught(run.as_mut(), cx) {
+                            Poll::Ready(result) => Poll::Ready(Some(result)),
+                            // Unconstrained: a run that used up the task's budget must not
+                            // keep its deadline from firing.
+                            Poll::Pending => Pin::new(&mut tokio::task::unconstrained(sleep.as_mut()))
+                                .poll(cx)
+                                .map(|()| None),
+                        })
+                        .await
+                    };
+                    match finished {
+                        Some(result) => outcome(result),
+                        // The run's future is dropped; now its token is cancelled.
+                        None => {
+                            run_ctx.token().cancel();
+                            Err(Failure::Timeout(limit))
+                        }
+                    }
+                }
+            };
             let ended = Instant::now();
             status.run_ended(epoch, ended);
             match outcome {
                 Ok(()) => consecutive_failures = 0,
                 Err(failure) => {
                     consecutive_failures += 1;
-                    tracing::error!(run = tick.run, consecutive_failures, error = %failure, "run failed");
+                    tracing::error!(run = *runs, consecutive_failures, error = %failure, "run failed");
                     status.failed(failure.to_string());
                     if schedule.max_failures.is_some_and(|max| consecutive_failures >= max) {
                         return Err(failure);
@@ -104,32 +145,31 @@ impl<J: Job> Body for PeriodicSlot<J> {
     }
 }
 
-/// One run, with panics caught and the optional per-run timeout applied.
-async fn run<J: Job>(job: &mut J, ctx: &Context, tick: Tick, timeout: Option<Duration>) -> Result<(), Failure> {
-    let result = match timeout {
-        None => panic::catch(job.run(ctx, tick)).await,
-        Some(limit) => {
-            // A token of the run's own, so that cancelling it at the timeout reaches whatever the
-            // run handed it to, without touching the service's token.
-            let run_ctx = Context {
-                shared: ctx.shared.clone(),
-                run_token: Some(ctx.shared.token.child_token()),
-            };
-            let outcome = tokio::time::timeout(limit, panic::catch(job.run(&run_ctx, tick))).await;
-            match outcome {
-                Ok(result) => result,
-                Err(_elapsed) => {
-                    run_ctx.token().cancel();
-                    return Err(Failure::Timeout(limit));
-                }
-            }
-        }
-    };
+/// Polls a run with panics caught: a panic ends it with the panic's payload. The future is never
+/// polled again after a panic (it is dropped), so only state it owned can be left inconsistent.
+fn poll_caught<F: Future>(run: Pin<&mut F>, cx: &mut std::task::Context<'_>) -> Poll<Result<F::Output, Payload>> {
+    match catch_unwind(AssertUnwindSafe(|| run.poll(cx))) {
+        Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(payload) => Poll::Ready(Err(payload)),
+    }
+}
+
+type Payload = Box<dyn std::any::Any + Send>;
+
+fn outcome(result: Result<Result<(), BoxError>, Payload>) -> Result<(), Failure> {
     match result {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(Failure::Error(e)),
         Err(payload) => Err(Failure::from_panic(payload)),
     }
+}
+
+/// `started + limit`, or a deadline that never comes when that does not fit in an `Instant`.
+fn deadline(started: Instant, limit: Duration) -> Instant {
+    started
+        .checked_add(limit)
+        .unwrap_or_else(|| started + Duration::from_secs(60 * 60 * 24 * 365 * 30))
 }
 
 fn jitter(rng: &mut fastrand::Rng, bound: Duration) -> Duration {

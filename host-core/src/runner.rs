@@ -73,19 +73,27 @@ pub(crate) fn spawn_supervised<T: Slot + Body>(mut slot: Box<T>, task: Task, set
     } = task;
     set.spawn(
         async move {
-            let exit = supervise(&mut *slot, &ctx, policy).await;
+            let exit = supervise(&mut *slot, &ctx, &policy).await;
             Done { index, slot, exit }
         }
         .instrument(span),
     );
 }
 
-async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: FailurePolicy) -> Exit {
+/// What supervision remembers between restarts; created on the first failure only, so that a
+/// service that never fails carries one pointer for it in its task.
+struct Restarts {
+    /// Restart instants within the intensity window.
+    at: VecDeque<Instant>,
+    rng: fastrand::Rng,
+}
+
+// Everything that lives across `run_once` below is stored in every service's task for its whole
+// life: keep it small (references, and boxes for what only the failure path uses).
+async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy) -> Exit {
     let status = &ctx.shared.status;
     let epoch = ctx.shared.host.inner.epoch;
-    // Restart instants within the intensity window; only touched on the failure path.
-    let mut restarts: VecDeque<Instant> = VecDeque::new();
-    let mut rng: Option<fastrand::Rng> = None;
+    let mut history: Option<Box<Restarts>> = None;
     loop {
         let failure = match body.run_once(ctx).await {
             Ok(()) if ctx.is_cancelled() => return Exit::Stopped,
@@ -110,7 +118,7 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: FailurePolicy) 
             fatal(failure);
             return Exit::Failed;
         }
-        match policy {
+        match *policy {
             FailurePolicy::StopHost => {
                 tracing::error!(%error, policy = "stop-host", "service failed; stopping the host");
                 status.set_state(State::Failed);
@@ -123,6 +131,12 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: FailurePolicy) 
                 return Exit::Failed;
             }
             FailurePolicy::Restart(restart) => {
+                let Restarts { at: restarts, rng } = &mut **history.get_or_insert_with(|| {
+                    Box::new(Restarts {
+                        at: VecDeque::new(),
+                        rng: fastrand::Rng::new(),
+                    })
+                });
                 let now = Instant::now();
                 while restarts
                     .front()
@@ -144,14 +158,21 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: FailurePolicy) 
                     fatal(failure);
                     return Exit::Failed;
                 }
-                let delay = restart.delay(recent, rng.get_or_insert_with(fastrand::Rng::new));
+                let delay = restart.delay(recent, rng);
                 tracing::warn!(%error, attempt = recent + 1, delay = %humanize(delay), "service failed; restarting after back-off");
                 status.set_state(State::Restarting);
                 status.set_next_run(epoch, Some(now + delay));
-                tokio::select! {
-                    biased;
-                    _ = ctx.cancelled() => return Exit::Stopped,
-                    _ = tokio::time::sleep(delay) => {}
+                // Boxed: the back-off's timer takes space only while backing off.
+                let stopped = Box::pin(async {
+                    tokio::select! {
+                        biased;
+                        _ = ctx.cancelled() => true,
+                        _ = tokio::time::sleep(delay) => false,
+                    }
+                })
+                .await;
+                if stopped {
+                    return Exit::Stopped;
                 }
                 restarts.push_back(Instant::now());
                 status.restarted();
