@@ -115,7 +115,7 @@ fn steady(imp: Imp, o: &Opts) -> Out {
     let p = probe::init(n, n);
     let mut out = Out::new("a", imp);
     runtime().block_on(async {
-        let started = imps::start(imp, p, n, period, true, o.num("spread", 1) == 1).await;
+        let started = imps::start(imp, p, n, period, o.num("macro", 1) == 1, o.num("spread", 1) == 1).await;
         sleep(warmup).await;
         let (t0, c0, w0) = (p.total_ticks(), Usage::now(), Instant::now());
         p.recording.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -154,6 +154,7 @@ fn steady(imp: Imp, o: &Opts) -> Out {
         );
         out.lateness("", p.lateness(GROUP_API));
         out.put("grid_slots", p.grid_slots(period));
+        out.put("jobs_ran", p.jobs_ran());
         out.put("macro_jobs", started.macro_jobs);
         if started.macro_jobs > 0 {
             out.put("macro_lost", p.lost_ticks(n_api..n, period));
@@ -243,6 +244,9 @@ fn start_stop(imp: Imp, o: &Opts) -> Out {
         let err = running.finish().await;
         p.phase.store(2, std::sync::atomic::Ordering::SeqCst);
         let t_done = Instant::now();
+        // A task that has just returned its output is still counted until its last reference is
+        // released (tokio's metric), which may happen on the other worker a moment later.
+        sleep(Duration::from_millis(1)).await;
         let alive_done = alive_tasks().saturating_sub(alive0);
         let live_done = p.live.load(std::sync::atomic::Ordering::Relaxed);
         sleep(grace).await;

@@ -443,7 +443,7 @@ impl Report<'_> {
                 let h = |k: &str| self.med("a", variant, Imp::Host, k);
                 let _ = writeln!(
                     md,
-                    "| host, the {} `#[host::periodic]` jobs of that run | | | {} | {} | | | {} | {} | {} | |",
+                    "| host, its {} `#[host::periodic]` jobs (whole run) | | | {} ticks | {} | | | {} | {} | {} | |",
                     macro_jobs,
                     int(h("macro_ticks")),
                     int(h("macro_lost")),
