@@ -21,7 +21,7 @@ use crate::report::{Outcome, Report, ServiceReport, StopReason};
 use crate::runner::{Done, Exit, Slot, Task};
 use crate::service::{Location, Service};
 use crate::signal::Signals;
-use crate::status::{State, StatusCell};
+use crate::status::{ServiceKind, State, StatusCell};
 
 /// The exit code of a process that a second SIGINT/SIGTERM during graceful shutdown ended at once
 /// (128 + SIGINT, what shells report for an interrupted program).
@@ -322,14 +322,19 @@ impl Host {
             let ctx = Context::new(svc.clone());
             svc.status.set_state(State::Starting);
             tracing::info!(parent: &span, "starting");
-            let hook = panic::catch(slot.start(&ctx)).instrument(span.clone());
-            let result = tokio::select! {
-                biased;
-                signal = wait_for_stop(&handle, &mut signals) => {
-                    reason = Some(signal);
-                    break;
+            // Periodic services have no hooks: no hook future, no race with a stop request.
+            let result = if svc.status.kind == ServiceKind::Periodic {
+                Ok(Ok(()))
+            } else {
+                let hook = panic::catch(slot.start(&ctx)).instrument(span.clone());
+                tokio::select! {
+                    biased;
+                    signal = wait_for_stop(&handle, &mut signals) => {
+                        reason = Some(signal);
+                        break;
+                    }
+                    r = hook => r,
                 }
-                r = hook => r,
             };
             let failure = match result {
                 Ok(Ok(())) => None,
@@ -541,20 +546,24 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
             }
             continue;
         };
-        if out_of_time {
+        if out_of_time && svc.status.kind != ServiceKind::Periodic {
             svc.status.set_state(State::Aborted);
             outcomes[i] = Outcome::Aborted;
             tracing::warn!(parent: span, timeout = %humanize(timeout), "stop hook skipped: the shutdown timeout ran out before its turn");
             continue;
         }
-        let ctx = Context::new(svc.clone());
-        let hook = panic::catch(slot.stop(&ctx)).instrument(span.clone());
-        // The deadline wins ties: no hook runs past the timeout.
-        let result = tokio::select! {
-            biased;
-            _ = &mut forced => None,
-            _ = tokio::time::sleep_until(deadline) => None,
-            r = hook => Some(r),
+        let result = if svc.status.kind == ServiceKind::Periodic {
+            Some(Ok(Ok(())))
+        } else {
+            let ctx = Context::new(svc.clone());
+            let hook = panic::catch(slot.stop(&ctx)).instrument(span.clone());
+            // The deadline wins ties: no hook runs past the timeout.
+            tokio::select! {
+                biased;
+                _ = &mut forced => None,
+                _ = tokio::time::sleep_until(deadline) => None,
+                r = hook => Some(r),
+            }
         };
         let failure = match result {
             None => {

@@ -14,9 +14,18 @@ impl Signals {
         #[cfg(all(unix, feature = "signals"))]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            Ok(Signals {
-                int: signal(SignalKind::interrupt())?,
-                term: signal(SignalKind::terminate())?,
+            // tokio panics (instead of failing) on a runtime built without its IO driver.
+            let listen = || -> std::io::Result<Self> {
+                Ok(Signals {
+                    int: signal(SignalKind::interrupt())?,
+                    term: signal(SignalKind::terminate())?,
+                })
+            };
+            std::panic::catch_unwind(listen).unwrap_or_else(|_| {
+                Err(std::io::Error::other(
+                    "the tokio runtime has no IO driver: build it with `enable_all()` (or `enable_io()`), \
+                     or use `catch_signals(false)`",
+                ))
             })
         }
         #[cfg(not(all(unix, feature = "signals")))]

@@ -556,3 +556,23 @@ fn an_invalid_schedule_is_reported_with_the_service_name() {
         .build();
     assert!(host.is_ok());
 }
+
+#[test]
+fn a_runtime_without_an_io_driver_runs_without_signal_handling_instead_of_panicking() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let report = rt.block_on(async {
+        let rec = Recorder::new();
+        let host = host::Host::builder()
+            .discover(false)
+            .catch_signals(true)
+            .service(Service::hosted("s", probe(&rec)))
+            .build()
+            .unwrap();
+        stop_after(&host.handle(), ms(10));
+        host.run().await
+    });
+    assert!(report.unwrap().is_clean());
+}
