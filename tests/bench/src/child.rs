@@ -232,7 +232,22 @@ fn start_stop(imp: Imp, o: &Opts) -> Out {
         let t0 = Instant::now();
         let started = imps::start(imp, p, n, period, false, false).await;
         let t_started = Instant::now();
+        // host: when its start loop is through (every service spawned).
+        let phase_started = match &started.running {
+            imps::Running::Host { handle, .. } => {
+                let handle = handle.clone();
+                Some(tokio::spawn(async move {
+                    handle.wait_for(host::Phase::Started).await;
+                    Instant::now()
+                }))
+            }
+            _ => None,
+        };
         let ran = all_ran(p, Duration::from_secs(120)).await;
+        let all_started = match phase_started {
+            Some(h) => h.await.ok(),
+            None => None,
+        };
         p.recording.store(false, std::sync::atomic::Ordering::Relaxed);
         sleep(run_for).await;
         let ticks_before = p.total_ticks();
@@ -255,6 +270,9 @@ fn start_stop(imp: Imp, o: &Opts) -> Out {
         out.put("n", n);
         out.ms("period_ms", period);
         out.ms("start_call_ms", t_started - t0);
+        if let Some(at) = all_started {
+            out.ms("start_loop_done_ms", at - t0);
+        }
         out.put("jobs_ran", p.jobs_ran());
         match ran {
             Some(at) => out.ms("all_ran_ms", at - t0),
