@@ -51,7 +51,8 @@ impl<J: Job> Body for PeriodicSlot<J> {
         let PeriodicSlot { job, schedule, runs } = self;
         let shared = &*ctx.shared;
         let status = &shared.status;
-        let epoch = shared.host.inner.epoch;
+        // By reference: everything that lives across the loop's awaits is stored in the task.
+        let epoch = &shared.host.inner.epoch;
         let mut rng = (!schedule.jitter.is_zero()).then(fastrand::Rng::new);
         let mut timeline = Timeline::new(schedule, Instant::now(), shared.host.wall_origin());
         let mut cancelled = pin!(shared.token.cancelled());
@@ -62,21 +63,21 @@ impl<J: Job> Body for PeriodicSlot<J> {
         loop {
             let Some(due) = timeline.due else {
                 tracing::info!("the schedule has no further runs");
-                status.set_next_run(epoch, None);
+                status.set_next_run(*epoch, None);
                 return Ok(());
             };
             let fire_at = match &mut rng {
                 Some(rng) => due + jitter(rng, schedule.jitter),
                 None => due,
             };
-            status.set_next_run(epoch, Some(fire_at));
+            status.set_next_run(*epoch, Some(fire_at));
             status.set_state(State::Waiting);
             sleep.as_mut().reset(fire_at);
             // Cancellation first: no run starts once shutdown has begun.
             tokio::select! {
                 biased;
                 _ = &mut cancelled => {
-                    status.set_next_run(epoch, None);
+                    status.set_next_run(*epoch, None);
                     return Ok(());
                 }
                 _ = &mut sleep => {}
@@ -88,7 +89,7 @@ impl<J: Job> Body for PeriodicSlot<J> {
                 scheduled: fire_at,
                 started,
             };
-            status.run_started(epoch, started);
+            status.run_started(*epoch, started);
             // The run's future lives in this loop's own state, pinned once where it is built: no
             // intermediate future around it, so nothing of it is copied or stored twice.
             let outcome = match schedule.timeout {
@@ -128,7 +129,7 @@ impl<J: Job> Body for PeriodicSlot<J> {
                 }
             };
             let ended = Instant::now();
-            status.run_ended(epoch, ended);
+            status.run_ended(*epoch, ended);
             match outcome {
                 Ok(()) => consecutive_failures = 0,
                 Err(failure) => {
@@ -189,21 +190,25 @@ struct Timeline<'s> {
     schedule: &'s Schedule,
     /// The next due instant (before jitter); `None` when the schedule has ended.
     due: Option<Instant>,
+    /// Only cron schedules need the wall clock; boxed, so that the others do not carry it.
     #[cfg(feature = "cron")]
-    clock: WallClock,
+    clock: Option<Box<WallClock>>,
 }
 
 impl<'s> Timeline<'s> {
     fn new(schedule: &'s Schedule, now: Instant, origin: WallOrigin) -> Self {
         let first = now + schedule.initial_delay;
-        #[cfg(feature = "cron")]
-        let clock = WallClock::anchor(now, origin);
         #[cfg(not(feature = "cron"))]
         let _ = origin;
+        #[cfg(feature = "cron")]
+        let mut clock = None;
         let due = match &schedule.trigger {
             Trigger::Every(_) | Trigger::FixedDelay(_) => Some(first),
             #[cfg(feature = "cron")]
-            Trigger::Cron(spec) => spec.next_after(clock.wall(first)).map(|z| clock.instant(z.timestamp())),
+            Trigger::Cron(spec) => {
+                let c = clock.insert(Box::new(WallClock::anchor(now, origin)));
+                spec.next_after(c.wall(first)).map(|z| c.instant(z.timestamp()))
+            }
         };
         Timeline {
             schedule,
@@ -239,7 +244,7 @@ impl<'s> Timeline<'s> {
             }
             #[cfg(feature = "cron")]
             Trigger::Cron(spec) => {
-                let clock = &self.clock;
+                let clock = self.clock.as_deref().expect("a cron timeline has a wall clock");
                 let next = spec.next_after(clock.wall(due)).map(|z| clock.instant(z.timestamp()));
                 match next {
                     Some(next) if next < ended => match missed {
