@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span};
@@ -18,7 +18,7 @@ use crate::panic;
 use crate::policy::FailurePolicy;
 use crate::registry::{self, Registration};
 use crate::report::{Outcome, Report, ServiceReport, StopReason};
-use crate::runner::{Done, Exit, Slot, Task};
+use crate::runner::{Done, Exit, Task};
 use crate::service::{Location, Service};
 use crate::signal::Signals;
 use crate::status::{ServiceKind, State, StatusCell};
@@ -288,21 +288,20 @@ impl Host {
             None
         };
 
-        let root = CancellationToken::new();
+        // The services' tokens descend from the stop token: `HostHandle::stop()` (and so a
+        // signal or a failure) cancels every service at once, before the host's task even wakes,
+        // so no run starts after a stop was requested.
+        let root = handle.inner.stop.child_token();
         let mut shared = Vec::with_capacity(services.len());
-        let mut slots: Vec<Option<Box<dyn Slot>>> = Vec::with_capacity(services.len());
-        let mut spans = Vec::with_capacity(services.len());
-        let mut policies = Vec::with_capacity(services.len());
+        let mut pending = Vec::with_capacity(services.len());
         for s in services {
-            spans.push(tracing::info_span!("service", name = %s.name));
             shared.push(Arc::new(ServiceShared {
                 name: s.name,
                 token: root.child_token(),
                 host: handle.clone(),
                 status: StatusCell::new(s.kind),
             }));
-            policies.push(s.policy.unwrap_or(default_policy));
-            slots.push(Some(s.slot));
+            pending.push((s.slot, s.policy.unwrap_or(default_policy)));
         }
         let shared: Arc<[Arc<ServiceShared>]> = shared.into();
         handle.set_services(shared.clone());
@@ -310,15 +309,14 @@ impl Host {
         // ---- start ----
         handle.set_phase(Phase::Starting);
         tracing::info!(services = shared.len(), "host starting");
-        let mut set: JoinSet<Done> = JoinSet::new();
-        let mut started = 0;
+        // One handle per started service, in start order: the shutdown awaits them by index.
+        let mut tasks: Vec<Option<JoinHandle<Done>>> = Vec::with_capacity(shared.len());
         let mut reason = None;
-        for (i, svc) in shared.iter().enumerate() {
+        for (i, (svc, (mut slot, policy))) in shared.iter().zip(pending).enumerate() {
             if handle.is_stop_requested() {
                 break;
             }
-            let Some(mut slot) = slots[i].take() else { break };
-            let span = spans[i].clone();
+            let span = service_span(svc);
             let ctx = Context::new(svc.clone());
             svc.status.set_state(State::Starting);
             tracing::info!(parent: &span, "starting");
@@ -348,10 +346,7 @@ impl Host {
                 let report = shutdown(Shutdown {
                     handle: &handle,
                     shared: &shared,
-                    spans: &spans,
-                    slots,
-                    set,
-                    started,
+                    tasks,
                     root: &root,
                     timeout: shutdown_timeout,
                     signals: &mut signals,
@@ -365,18 +360,10 @@ impl Host {
                     report: Box::new(report),
                 });
             }
-            slot.spawn(
-                Task {
-                    index: i,
-                    ctx,
-                    policy: policies[i],
-                    span: span.clone(),
-                },
-                &mut set,
-            );
             tracing::info!(parent: &span, "started");
-            started = i + 1;
+            tasks.push(Some(slot.spawn(Task { ctx, policy, span })));
         }
+        let started = tasks.len();
 
         // ---- run ----
         let reason = match reason {
@@ -397,10 +384,7 @@ impl Host {
         let report = shutdown(Shutdown {
             handle: &handle,
             shared: &shared,
-            spans: &spans,
-            slots,
-            set,
-            started,
+            tasks,
             root: &root,
             timeout: shutdown_timeout,
             signals: &mut signals,
@@ -430,6 +414,12 @@ impl Host {
     }
 }
 
+/// The span every log line of a service is in (created again where needed rather than kept per
+/// service for the host's whole life).
+fn service_span(service: &ServiceShared) -> Span {
+    tracing::info_span!("service", name = %service.name)
+}
+
 /// Waits for a stop request or a signal; a signal also marks the host as stopping.
 async fn wait_for_stop(handle: &HostHandle, signals: &mut Option<Signals>) -> StopReason {
     let signal = async {
@@ -456,11 +446,8 @@ async fn wait_for_stop(handle: &HostHandle, signals: &mut Option<Signals>) -> St
 struct Shutdown<'a> {
     handle: &'a HostHandle,
     shared: &'a [Arc<ServiceShared>],
-    spans: &'a [Span],
-    slots: Vec<Option<Box<dyn Slot>>>,
-    set: JoinSet<Done>,
-    /// Services `0..started` had started.
-    started: usize,
+    /// The tasks of the services that started, in start order.
+    tasks: Vec<Option<JoinHandle<Done>>>,
     root: &'a CancellationToken,
     timeout: Duration,
     signals: &'a mut Option<Signals>,
@@ -475,10 +462,7 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
     let Shutdown {
         handle,
         shared,
-        spans,
-        mut slots,
-        mut set,
-        started,
+        mut tasks,
         root,
         timeout,
         signals,
@@ -487,6 +471,8 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
     } = sd;
     let begun = Instant::now();
     let deadline = begun + timeout;
+    let started = tasks.len();
+    let spans: Vec<Span> = shared[..started].iter().map(|s| service_span(s)).collect();
     handle.set_phase(Phase::Stopping);
     tracing::info!(reason = %reason, timeout = %humanize(timeout), "host stopping");
     let mut outcomes: Vec<Outcome> = vec![Outcome::NotStarted; shared.len()];
@@ -517,28 +503,29 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
     // cancelled at once and they end concurrently, so a service's hook waits only for the bodies
     // of the services started after it (the ones that may depend on it): a straggler holds back
     // the clean-up of what it may be using, never of what started after it.
-    let mut exits: Vec<Option<Exit>> = vec![None; shared.len()];
+    // One timer for the deadline, shared by every wait below.
+    let mut deadline = std::pin::pin!(tokio::time::sleep_until(deadline));
     let mut out_of_time = false;
     for i in (0..started).rev() {
         let svc = &shared[i];
         let span = &spans[i];
-        while !out_of_time && slots[i].is_none() {
+        let mut finished = None;
+        if let Some(task) = tasks[i].as_mut().filter(|_| !out_of_time) {
             tokio::select! {
                 biased;
                 _ = &mut forced => {}
-                _ = tokio::time::sleep_until(deadline) => out_of_time = true,
-                joined = set.join_next() => match joined {
-                    Some(Ok(done)) => {
-                        exits[done.index] = Some(done.exit);
-                        slots[done.index] = Some(done.slot);
-                    }
+                _ = &mut deadline => out_of_time = true,
+                joined = task => match joined {
+                    Ok(done) => finished = Some(done),
                     // Service code runs under `catch_unwind`: only an abort (or a host bug) gets here.
-                    Some(Err(error)) => tracing::error!(%error, "a service task ended abnormally"),
-                    None => break,
+                    Err(error) => tracing::error!(parent: span, %error, "the service's task ended abnormally"),
                 },
             }
         }
-        let Some(mut slot) = slots[i].take() else {
+        if finished.is_some() || !out_of_time {
+            tasks[i] = None;
+        }
+        let Some(Done { mut slot, exit }) = finished else {
             svc.status.set_state(State::Aborted);
             outcomes[i] = Outcome::Aborted;
             if out_of_time {
@@ -561,7 +548,7 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
             tokio::select! {
                 biased;
                 _ = &mut forced => None,
-                _ = tokio::time::sleep_until(deadline) => None,
+                _ = &mut deadline => None,
                 r = hook => Some(r),
             }
         };
@@ -591,7 +578,7 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
             outcomes[i] = Outcome::Failed;
             continue;
         }
-        let failed = exits[i] == Some(Exit::Failed);
+        let failed = exit == Exit::Failed;
         svc.status
             .set_state(if failed { State::Failed } else { State::Stopped });
         outcomes[i] = if failed { Outcome::Failed } else { Outcome::Stopped };
@@ -599,8 +586,9 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
     }
 
     // Abort what is left; the tasks are dropped at their next await point.
-    set.abort_all();
-    set.detach_all();
+    for task in tasks.iter().flatten() {
+        task.abort();
+    }
 
     let elapsed = begun.elapsed();
     let services = shared

@@ -7,7 +7,7 @@ use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::context::Context;
@@ -41,8 +41,8 @@ impl<J: Job> Slot for PeriodicSlot<J> {
         Box::pin(std::future::ready(Ok(())))
     }
 
-    fn spawn(self: Box<Self>, task: Task, set: &mut JoinSet<Done>) {
-        spawn_supervised(self, task, set);
+    fn spawn(self: Box<Self>, task: Task) -> JoinHandle<Done> {
+        spawn_supervised(self, task)
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 
-use tokio::task::JoinSet;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{Instrument, Span};
 
@@ -28,12 +28,11 @@ pub(crate) trait Slot: Send + 'static {
     }
     fn start<'a>(&'a mut self, ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>>;
     fn stop<'a>(&'a mut self, ctx: &'a Context) -> BoxFuture<'a, Result<(), BoxError>>;
-    fn spawn(self: Box<Self>, task: Task, set: &mut JoinSet<Done>);
+    fn spawn(self: Box<Self>, task: Task) -> JoinHandle<Done>;
 }
 
 /// What a service's task needs besides the slot.
 pub(crate) struct Task {
-    pub(crate) index: usize,
     pub(crate) ctx: Context,
     pub(crate) policy: FailurePolicy,
     pub(crate) span: Span,
@@ -41,7 +40,6 @@ pub(crate) struct Task {
 
 /// A service's task has ended.
 pub(crate) struct Done {
-    pub(crate) index: usize,
     pub(crate) slot: Box<dyn Slot>,
     pub(crate) exit: Exit,
 }
@@ -64,20 +62,15 @@ pub(crate) trait Body: Send + 'static {
 }
 
 /// Spawns `slot`'s body under supervision. Every service task in the host is spawned here.
-pub(crate) fn spawn_supervised<T: Slot + Body>(mut slot: Box<T>, task: Task, set: &mut JoinSet<Done>) {
-    let Task {
-        index,
-        ctx,
-        policy,
-        span,
-    } = task;
-    set.spawn(
+pub(crate) fn spawn_supervised<T: Slot + Body>(mut slot: Box<T>, task: Task) -> JoinHandle<Done> {
+    let Task { ctx, policy, span } = task;
+    tokio::spawn(
         async move {
             let exit = supervise(&mut *slot, &ctx, &policy).await;
-            Done { index, slot, exit }
+            Done { slot, exit }
         }
         .instrument(span),
-    );
+    )
 }
 
 /// What supervision remembers between restarts; created on the first failure only, so that a
@@ -194,8 +187,8 @@ impl<S: HostedService> Slot for HostedSlot<S> {
         Box::pin(self.0.stop(ctx))
     }
 
-    fn spawn(self: Box<Self>, task: Task, set: &mut JoinSet<Done>) {
-        spawn_supervised(self, task, set);
+    fn spawn(self: Box<Self>, task: Task) -> JoinHandle<Done> {
+        spawn_supervised(self, task)
     }
 }
 

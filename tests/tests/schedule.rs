@@ -411,3 +411,30 @@ async fn one_hundred_thousand_periodic_services_run_on_one_runtime() {
     assert_eq!(report.services.len(), N);
     assert!(report.is_clean());
 }
+
+#[tokio::test(start_paused = true)]
+async fn stop_cancels_every_service_before_it_returns() {
+    let tokens = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let services = (0..3).map(|i| {
+        let tokens = tokens.clone();
+        let job = move |ctx: Context, tick: Tick| {
+            if tick.run() == 1 {
+                tokens.lock().unwrap().push(ctx.token().clone());
+            }
+            async {}
+        };
+        Service::periodic(format!("job-{i}"), Schedule::every(ms(1)), job)
+    });
+    let host = builder().services(services).build().unwrap();
+    let handle = host.handle();
+    let run = tokio::spawn(host.run());
+    handle.wait_for(host::Phase::Started).await;
+    tokio::time::sleep(ms(5)).await;
+    let tokens = tokens.lock().unwrap().clone();
+    assert_eq!(tokens.len(), 3);
+    assert!(tokens.iter().all(|t| !t.is_cancelled()));
+    handle.stop();
+    // Synchronously: the host's task has not run yet, and no service can start another run.
+    assert!(tokens.iter().all(|t| t.is_cancelled()));
+    run.await.unwrap().unwrap();
+}
