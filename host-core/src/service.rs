@@ -110,8 +110,24 @@ where
     R: IntoResult,
 {
     fn run(&mut self, ctx: &Context, tick: Tick) -> impl Future<Output = Result<(), BoxError>> + Send {
-        let fut = self(ctx.clone(), tick);
-        async move { fut.await.into_result() }
+        IntoResultFuture { fut: self(ctx.clone(), tick) }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The closure's future with its output mapped through [`IntoResult`]: a named future rather
+    /// than an `async` block, which would store the closure's future twice in every task.
+    struct IntoResultFuture<F> {
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future<Output: IntoResult>> Future for IntoResultFuture<F> {
+    type Output = Result<(), BoxError>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        self.project().fut.poll(cx).map(IntoResult::into_result)
     }
 }
 
