@@ -502,8 +502,8 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
     // In reverse start order: await the service's body, then run its stop hook. Every body was
     // cancelled at once and they end concurrently, so a service's hook waits only for the bodies
     // of the services started after it (the ones that may depend on it): a straggler holds back
-    // the clean-up of what it may be using, never of what started after it.
-    // One timer for the deadline, shared by every wait below.
+    // the clean-up of what it may be using, never of what started after it. One timer for the
+    // deadline serves every wait below.
     let mut deadline = std::pin::pin!(tokio::time::sleep_until(deadline));
     let mut out_of_time = false;
     for i in (0..started).rev() {
