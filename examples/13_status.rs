@@ -9,7 +9,11 @@ use host::{Host, Phase, Tick};
 
 #[host::periodic(every = "2s")]
 async fn sometimes_fails(tick: Tick) -> anyhow::Result<()> {
-    anyhow::ensure!(!tick.run().is_multiple_of(3), "every third run fails (run {})", tick.run());
+    anyhow::ensure!(
+        !tick.run().is_multiple_of(3),
+        "every third run fails (run {})",
+        tick.run()
+    );
     Ok(())
 }
 

@@ -110,7 +110,9 @@ where
     R: IntoResult,
 {
     fn run(&mut self, ctx: &Context, tick: Tick) -> impl Future<Output = Result<(), BoxError>> + Send {
-        IntoResultFuture { fut: self(ctx.clone(), tick) }
+        IntoResultFuture {
+            fut: self(ctx.clone(), tick),
+        }
     }
 }
 
