@@ -463,23 +463,30 @@ async fn the_handle_reports_each_phase_in_order() {
     let host = builder().service(Service::hosted("s", probe(&rec))).build().unwrap();
     let handle = host.handle();
     assert_eq!(handle.phase(), Phase::Created);
-    for phase in [Phase::Starting, Phase::Started, Phase::Stopping, Phase::Stopped] {
-        let (h, r) = (handle.clone(), rec.clone());
-        tokio::spawn(async move {
+    let (h, r) = (handle.clone(), rec.clone());
+    let listener = tokio::spawn(async move {
+        for phase in [Phase::Starting, Phase::Started, Phase::Stopping, Phase::Stopped] {
             h.wait_for(phase).await;
             r.record(format!("{phase:?}"));
-        });
-    }
+        }
+    });
     stop_after(&handle, secs(2));
     host.run().await.unwrap();
-    tokio::task::yield_now().await;
-    let phases: Vec<_> = rec
-        .names()
-        .into_iter()
-        .filter(|n| n.starts_with(char::is_uppercase))
-        .collect();
-    assert_eq!(phases, ["Starting", "Started", "Stopping", "Stopped"]);
+    listener.await.unwrap();
     assert_eq!(handle.phase(), Phase::Stopped);
+    let names = rec.names();
+    let at = |n: &str| {
+        names
+            .iter()
+            .position(|x| x == n)
+            .unwrap_or_else(|| panic!("no {n} in {names:?}"))
+    };
+    assert!(at("Starting") < at("Started") && at("Started") < at("Stopping") && at("Stopping") < at("Stopped"));
+    // `Started` comes after the start hook, `Stopped` after the stop hook.
+    assert!(at("start s") < at("Started"), "{names:?}");
+    assert!(at("stop s") < at("Stopped"), "{names:?}");
+    assert_eq!(rec.times("Started"), [secs(0)]);
+    assert_eq!(rec.times("Stopped"), [secs(2)]);
 }
 
 #[test]
