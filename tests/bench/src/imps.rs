@@ -131,6 +131,28 @@ impl Phase {
     }
 }
 
+/// The hand-written loop: `interval` with `Skip`, cancellation checked first. The baseline runs
+/// it in a spawned task, tokio-graceful-shutdown in a subsystem: one function, so the two run the
+/// very same loop.
+async fn interval_loop(
+    probe: &'static Probe,
+    i: usize,
+    period: Duration,
+    phase: Phase,
+    cancelled: impl Future<Output = ()>,
+) {
+    let mut interval = tokio::time::interval_at(Instant::now() + phase.offset(i), period);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    tokio::pin!(cancelled);
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut cancelled => break,
+            due = interval.tick() => probe.tick(i, GROUP_API, due),
+        }
+    }
+}
+
 fn baseline(probe: &'static Probe, n: usize, period: Duration, phase: Phase) -> Running {
     let token = CancellationToken::new();
     let mut handles = Vec::with_capacity(n);
@@ -139,17 +161,7 @@ fn baseline(probe: &'static Probe, n: usize, period: Duration, phase: Phase) -> 
         let guard = probe.guard();
         handles.push(tokio::spawn(async move {
             let _guard = guard;
-            let mut interval = tokio::time::interval_at(Instant::now() + phase.offset(i), period);
-            interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
-            let cancelled = token.cancelled();
-            tokio::pin!(cancelled);
-            loop {
-                tokio::select! {
-                    biased;
-                    _ = &mut cancelled => break,
-                    due = interval.tick() => probe.tick(i, GROUP_API, due),
-                }
-            }
+            interval_loop(probe, i, period, phase, token.cancelled()).await;
         }));
     }
     Running::Baseline { token, handles }
@@ -218,17 +230,7 @@ fn tgs(probe: &'static Probe, n: usize, period: Duration, phase: Phase) -> Runni
                     format!("job-{i}"),
                     async move |subsys: &mut SubsystemHandle| {
                         let _guard = guard;
-                        let mut interval = tokio::time::interval_at(Instant::now() + phase.offset(i), period);
-                        interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
-                        let cancelled = subsys.on_shutdown_requested();
-                        tokio::pin!(cancelled);
-                        loop {
-                            tokio::select! {
-                                biased;
-                                _ = &mut cancelled => break,
-                                due = interval.tick() => probe.tick(i, GROUP_API, due),
-                            }
-                        }
+                        interval_loop(probe, i, period, phase, subsys.on_shutdown_requested()).await;
                         Ok::<(), std::convert::Infallible>(())
                     },
                 ));

@@ -647,18 +647,21 @@ impl Report<'_> {
             Some(false) => "**not met**",
             None => "not measured",
         };
+        let ratio_line = |md: &mut String, label: &str, r: Option<f64>, limit: f64| {
+            let shown = r.map_or("–".into(), |r| format!("{r:.2}×"));
+            let _ = writeln!(
+                md,
+                "- {label} ≤ {limit:.2}× baseline: {} ({shown})",
+                verdict(r.map(|r| r <= limit))
+            );
+        };
         let (h, b) = (Imp::Host, Imp::Baseline);
         for variant in ["aligned", "spread"] {
             let r = ratio_f(
                 self.med("a", variant, h, "cpu_per_tick_us"),
                 self.med("a", variant, b, "cpu_per_tick_us"),
             );
-            let _ = writeln!(
-                md,
-                "- (a, {variant}) CPU per tick ≤ 1.10× baseline: {} ({})",
-                verdict(r.map(|r| r <= 1.10)),
-                r.map_or("–".into(), |r| format!("{r:.2}×"))
-            );
+            ratio_line(md, &format!("(a, {variant}) CPU per tick"), r, 1.10);
             let d = self
                 .med("a", variant, h, "p99_us")
                 .zip(self.med("a", variant, b, "p99_us"))
@@ -674,32 +677,17 @@ impl Report<'_> {
             Some((self.med("b", "10000", imp, "rss")? - self.med("b", "0", imp, "rss")?) / 10_000.0)
         };
         let r = ratio_f(per_job(h), per_job(b));
-        let _ = writeln!(
-            md,
-            "- (b) RSS per idle job ≤ 1.25× baseline: {} ({})",
-            verdict(r.map(|r| r <= 1.25)),
-            r.map_or("–".into(), |r| format!("{r:.2}×"))
-        );
+        ratio_line(md, "(b) RSS per idle job", r, 1.25);
         let r = ratio_f(
             self.med("c", "10000", h, "all_ran_ms"),
             self.med("c", "10000", b, "all_ran_ms"),
         );
-        let _ = writeln!(
-            md,
-            "- (c) time until all ran once ≤ 1.5× baseline: {} ({})",
-            verdict(r.map(|r| r <= 1.5)),
-            r.map_or("–".into(), |r| format!("{r:.2}×"))
-        );
+        ratio_line(md, "(c) time until all ran once", r, 1.5);
         let r = ratio_f(
             self.med("c", "10000", h, "shutdown_ms"),
             self.med("c", "10000", b, "shutdown_ms"),
         );
-        let _ = writeln!(
-            md,
-            "- (c) shutdown ≤ 2× baseline: {} ({})",
-            verdict(r.map(|r| r <= 2.0)),
-            r.map_or("–".into(), |r| format!("{r:.2}×"))
-        );
+        ratio_line(md, "(c) shutdown", r, 2.0);
         let worst = |s: &str, v: &str, k: &str| -> Option<f64> {
             self.runs(s, v, h)
                 .iter()
