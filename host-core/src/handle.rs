@@ -107,8 +107,9 @@ impl HostHandle {
 
     /// A snapshot of every service's state and counters, in start order.
     ///
-    /// Reading it takes no lock a service ever takes: the counters are atomics, written with
-    /// relaxed stores on the services' paths.
+    /// Reading it never slows a service's ticks: the states, counters and times are atomics,
+    /// written with relaxed stores; only the last error's text sits behind a per-service mutex,
+    /// which a service takes when a run fails.
     pub fn status(&self) -> Vec<ServiceStatus> {
         let services = Arc::clone(&self.inner.services.lock().unwrap_or_else(PoisonError::into_inner));
         services
