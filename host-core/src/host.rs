@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span};
 
 use crate::context::{Context, ServiceShared};
-use crate::error::{Error, Failure, humanize};
+use crate::error::{Error, humanize};
 use crate::handle::{HostHandle, Phase};
 use crate::panic;
 use crate::policy::FailurePolicy;
@@ -322,7 +322,7 @@ impl Host {
             tracing::info!(parent: &span, "starting");
             // Periodic services have no hooks: no hook future, no race with a stop request.
             let result = if svc.status.kind == ServiceKind::Periodic {
-                Ok(Ok(()))
+                Ok(())
             } else {
                 let hook = panic::catch(slot.start(&ctx)).instrument(span.clone());
                 tokio::select! {
@@ -334,12 +334,7 @@ impl Host {
                     r = hook => r,
                 }
             };
-            let failure = match result {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(Failure::Error(e)),
-                Err(payload) => Some(Failure::from_panic(payload)),
-            };
-            if let Some(failure) = failure {
+            if let Err(failure) = result {
                 tracing::error!(parent: &span, error = %failure, "start hook failed; stopping the services already started");
                 svc.status.set_state(State::Failed);
                 handle.stop();
@@ -540,7 +535,7 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
             continue;
         }
         let result = if svc.status.kind == ServiceKind::Periodic {
-            Some(Ok(Ok(())))
+            Some(Ok(()))
         } else {
             let ctx = Context::new(svc.clone());
             let hook = panic::catch(slot.stop(&ctx)).instrument(span.clone());
@@ -560,9 +555,7 @@ async fn shutdown(sd: Shutdown<'_>) -> Report {
                 tracing::warn!(parent: span, timeout = %humanize(timeout), "stop hook still running at the shutdown timeout; aborted");
                 continue;
             }
-            Some(Ok(Ok(()))) => None,
-            Some(Ok(Err(e))) => Some(Failure::Error(e)),
-            Some(Err(payload)) => Some(Failure::from_panic(payload)),
+            Some(result) => result.err(),
         };
         if let Some(failure) = failure {
             tracing::error!(parent: span, error = %failure, "stop hook failed");

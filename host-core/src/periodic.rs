@@ -2,7 +2,6 @@
 //! shared lock per tick.
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
@@ -12,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
+use crate::panic;
 use crate::runner::{Body, BoxFuture, Done, Slot, Task, spawn_supervised};
 use crate::schedule::{MissedTicks, Schedule, ScheduleError, Tick, Trigger};
 use crate::service::Job;
@@ -95,7 +95,7 @@ impl<J: Job> Body for PeriodicSlot<J> {
             let outcome = match schedule.timeout {
                 None => {
                     let mut run = pin!(job.run(ctx, tick));
-                    outcome(std::future::poll_fn(|cx| poll_caught(run.as_mut(), cx)).await)
+                    panic::into_failure(std::future::poll_fn(|cx| panic::poll_caught(run.as_mut(), cx)).await)
                 }
                 Some(limit) => {
                     // A token of the run's own, so that cancelling it at the timeout reaches
@@ -108,7 +108,7 @@ impl<J: Job> Body for PeriodicSlot<J> {
                     let finished = {
                         let mut run = pin!(job.run(&run_ctx, tick));
                         // The run first, then its deadline (as `tokio::time::timeout` polls).
-                        std::future::poll_fn(|cx| match poll_caught(run.as_mut(), cx) {
+                        std::future::poll_fn(|cx| match panic::poll_caught(run.as_mut(), cx) {
                             Poll::Ready(result) => Poll::Ready(Some(result)),
                             // Unconstrained: a run that used up the task's budget must not
                             // keep its deadline from firing.
@@ -119,7 +119,7 @@ impl<J: Job> Body for PeriodicSlot<J> {
                         .await
                     };
                     match finished {
-                        Some(result) => outcome(result),
+                        Some(result) => panic::into_failure(result),
                         // The run's future is dropped; now its token is cancelled.
                         None => {
                             run_ctx.token().cancel();
@@ -143,26 +143,6 @@ impl<J: Job> Body for PeriodicSlot<J> {
             }
             timeline.advance(ended);
         }
-    }
-}
-
-/// Polls a run with panics caught: a panic ends it with the panic's payload. The future is never
-/// polled again after a panic (it is dropped), so only state it owned can be left inconsistent.
-fn poll_caught<F: Future>(run: Pin<&mut F>, cx: &mut std::task::Context<'_>) -> Poll<Result<F::Output, Payload>> {
-    match catch_unwind(AssertUnwindSafe(|| run.poll(cx))) {
-        Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(payload) => Poll::Ready(Err(payload)),
-    }
-}
-
-type Payload = Box<dyn std::any::Any + Send>;
-
-fn outcome(result: Result<Result<(), BoxError>, Payload>) -> Result<(), Failure> {
-    match result {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Failure::Error(e)),
-        Err(payload) => Err(Failure::from_panic(payload)),
     }
 }
 

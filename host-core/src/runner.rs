@@ -197,11 +197,7 @@ impl<S: HostedService> Body for HostedSlot<S> {
         let status = &ctx.shared.status;
         let epoch = ctx.shared.host.inner.epoch;
         status.run_started(epoch, Instant::now());
-        let result = match panic::catch(self.0.run(ctx)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Failure::Error(e)),
-            Err(payload) => Err(Failure::from_panic(payload)),
-        };
+        let result = panic::catch(self.0.run(ctx)).await;
         status.run_ended(epoch, Instant::now());
         if let Err(failure) = &result {
             status.failed(failure.to_string());
