@@ -47,6 +47,26 @@ impl Context {
         }
     }
 
+    /// The context of one periodic run with a timeout: the same service, a token of the run's own
+    /// (a child of the service's), so that cancelling it at the timeout reaches whatever the run
+    /// handed it to, without touching the service's token.
+    pub(crate) fn for_run(&self) -> Self {
+        Context {
+            shared: self.shared.clone(),
+            run_token: Some(self.shared.token.child_token()),
+        }
+    }
+
+    /// The service's status cell.
+    pub(crate) fn status(&self) -> &StatusCell {
+        &self.shared.status
+    }
+
+    /// The service's own token (not a run's).
+    pub(crate) fn service_token(&self) -> &CancellationToken {
+        &self.shared.token
+    }
+
     /// The service's unique name.
     pub fn name(&self) -> &str {
         &self.shared.name

@@ -4,8 +4,8 @@ use std::fmt;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::location::Location;
 use crate::report::Report;
-use crate::service::Location;
 
 /// The error a service's hook or body may return: any `std::error::Error` that is `Send + Sync`.
 ///
@@ -73,6 +73,46 @@ pub enum Error {
         /// Where the second one is defined.
         second: Location,
     },
+    /// A service's name is empty or blank.
+    #[error("the service defined at {location} has an empty or blank name `{name}`; give it a name (`name = \"…\"`)")]
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// Where the service is defined.
+        location: Location,
+    },
+    /// The host has no service: nothing was discovered and none was added by hand.
+    #[error(
+        "no service to run: none was discovered and none was added. If your services are declared in a library \
+         crate, the binary must reference that crate or the linker drops their registrations: add \
+         `use my_lib as _;` (your library's name) to `main.rs`. To run an empty host on purpose, use \
+         `Host::builder().allow_empty(true)`"
+    )]
+    NoServices,
+    /// `only([])` selects no service at all.
+    #[error("`only` was given no names, which would run no service; name at least one service, or drop `only`")]
+    EmptySelection,
+    /// A registered service's constructor panicked while the host was being built.
+    #[error("service `{service}` could not be constructed: {source}")]
+    Constructor {
+        /// The service.
+        service: String,
+        /// The panic.
+        #[source]
+        source: Failure,
+    },
+    /// [`Host::run`](crate::Host::run) was polled outside a tokio runtime.
+    #[error(
+        "the host must run inside a tokio runtime: use `#[tokio::main]` on `main` (or `Runtime::block_on`), \
+         with tokio's `rt-multi-thread` (or `rt`) and `macros` features"
+    )]
+    NoRuntime,
+    /// The tokio runtime was built without its time driver.
+    #[error(
+        "the tokio runtime has no time driver, which timeouts and schedules need: build it with \
+         `enable_all()` (or `enable_time()`); `#[tokio::main]` enables it"
+    )]
+    NoTimeDriver,
     /// `only`/`except` named a service that does not exist.
     #[error("no service is named `{name}`; known services: {}", list(known))]
     UnknownService {
@@ -126,16 +166,25 @@ impl Error {
     ///
     /// | code | meaning |
     /// |---|---|
-    /// | 1 | a service failed ([`Error::ServiceFailed`], [`Error::StartFailed`]) |
-    /// | 2 | invalid configuration ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`]) |
+    /// | 1 | a service failed ([`Error::ServiceFailed`], [`Error::StartFailed`], [`Error::Constructor`]) |
+    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
     /// | 3 | the shutdown timeout ran out ([`Error::ShutdownTimeout`]) |
     ///
     /// A clean shutdown is 0; a second signal during shutdown exits at once with
-    /// [`FORCED_EXIT_CODE`](crate::FORCED_EXIT_CODE).
+    /// [`FORCED_EXIT_CODE`](crate::FORCED_EXIT_CODE), and a process still alive at the shutdown
+    /// timeout plus [`SHUTDOWN_GRACE`](crate::SHUTDOWN_GRACE) with
+    /// [`STUCK_EXIT_CODE`](crate::STUCK_EXIT_CODE) (both only for a host that owns its process).
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
-            Error::ServiceFailed { .. } | Error::StartFailed { .. } => 1,
-            Error::DuplicateName { .. } | Error::UnknownService { .. } | Error::InvalidSchedule { .. } => 2,
+            Error::ServiceFailed { .. } | Error::StartFailed { .. } | Error::Constructor { .. } => 1,
+            Error::DuplicateName { .. }
+            | Error::UnknownService { .. }
+            | Error::InvalidSchedule { .. }
+            | Error::InvalidName { .. }
+            | Error::NoServices
+            | Error::EmptySelection
+            | Error::NoRuntime
+            | Error::NoTimeDriver => 2,
             Error::ShutdownTimeout { .. } => 3,
         })
     }

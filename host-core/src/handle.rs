@@ -1,14 +1,18 @@
 //! [`HostHandle`]: request a stop, await the host's lifetime events, read the status snapshot.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::WallOrigin;
 use crate::context::ServiceShared;
 use crate::error::ServiceFailure;
+use crate::report::StopReason;
 use crate::status::ServiceStatus;
+use crate::watchdog;
 
 /// The moments of the host's lifetime, in order (.NET's `IHostApplicationLifetime` and
 /// `IHostedLifecycleService`).
@@ -35,7 +39,7 @@ pub enum Phase {
 ///
 /// ```
 /// # async fn demo() -> Result<(), host::Error> {
-/// let host = host::Host::builder().discover(false).build()?;
+/// let host = host::Host::builder().discover(false).allow_empty(true).build()?;
 /// let handle = host.handle();
 /// tokio::spawn(async move {
 ///     handle.wait_for(host::Phase::Started).await;
@@ -46,41 +50,50 @@ pub enum Phase {
 /// ```
 #[derive(Clone)]
 pub struct HostHandle {
-    pub(crate) inner: Arc<HostShared>,
+    inner: Arc<HostShared>,
 }
 
-pub(crate) struct HostShared {
+struct HostShared {
     /// Cancelled when a stop is requested, by anyone.
-    pub(crate) stop: CancellationToken,
+    stop: CancellationToken,
+    /// Why the stop was requested: the first reason wins.
+    reason: OnceLock<StopReason>,
     /// Failures reported by services, in order; only touched on the failure path.
-    pub(crate) failures: Mutex<Vec<ServiceFailure>>,
-    pub(crate) phase: watch::Sender<Phase>,
+    failures: Mutex<Vec<ServiceFailure>>,
+    phase: watch::Sender<Phase>,
     /// The running services, for [`HostHandle::status`]; emptied when the host stops, which also
     /// breaks the reference cycle service → handle → service.
-    pub(crate) services: Mutex<Arc<[Arc<ServiceShared>]>>,
+    services: Mutex<Arc<[Arc<ServiceShared>]>>,
     /// Instants in the status snapshot are stored as nanoseconds since this instant.
-    pub(crate) epoch: Instant,
+    epoch: Instant,
     /// A fixed wall-clock time for `epoch` (tests of cron schedules); `None`: the system clock.
-    pub(crate) wall_origin: crate::periodic::WallOrigin,
+    wall_origin: WallOrigin,
+    shutdown_timeout: Duration,
+    /// The watchdog thread of a host that owns its process, told when a stop is requested.
+    watchdog: OnceLock<watchdog::Notifier>,
 }
 
 impl HostHandle {
-    pub(crate) fn new(wall_origin: crate::periodic::WallOrigin) -> Self {
+    pub(crate) fn new(wall_origin: WallOrigin, shutdown_timeout: Duration) -> Self {
         HostHandle {
             inner: Arc::new(HostShared {
                 stop: CancellationToken::new(),
+                reason: OnceLock::new(),
                 failures: Mutex::new(Vec::new()),
                 phase: watch::Sender::new(Phase::Created),
                 services: Mutex::new(Arc::from([])),
                 epoch: Instant::now(),
                 wall_origin,
+                shutdown_timeout,
+                watchdog: OnceLock::new(),
             }),
         }
     }
 
-    /// Requests a graceful shutdown. Idempotent; returns at once.
+    /// Requests a graceful shutdown. Idempotent; returns at once. Every service's token is
+    /// cancelled before it returns, so no periodic run starts after it.
     pub fn stop(&self) {
-        self.inner.stop.cancel();
+        self.request_stop(StopReason::Requested);
     }
 
     /// Whether a stop has been requested.
@@ -105,36 +118,84 @@ impl HostHandle {
         let _ = rx.wait_for(|p| *p >= phase).await;
     }
 
+    /// The bound on the host's shutdown ([`Builder::shutdown_timeout`](crate::Builder::shutdown_timeout)).
+    pub fn shutdown_timeout(&self) -> Duration {
+        self.inner.shutdown_timeout
+    }
+
     /// A snapshot of every service's state and counters, in start order.
     ///
     /// Reading it never slows a service's ticks: the states, counters and times are atomics,
     /// written with relaxed stores; only the last error's text sits behind a per-service mutex,
     /// which a service takes when a run fails.
     pub fn status(&self) -> Vec<ServiceStatus> {
-        let services = Arc::clone(&self.inner.services.lock().unwrap_or_else(PoisonError::into_inner));
-        services
+        self.services()
             .iter()
             .map(|s| s.status.snapshot(&s.name, self.inner.epoch))
             .collect()
     }
 
-    pub(crate) fn wall_origin(&self) -> crate::periodic::WallOrigin {
+    /// The running services.
+    pub(crate) fn services(&self) -> Arc<[Arc<ServiceShared>]> {
+        Arc::clone(&self.inner.services.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub(crate) fn epoch(&self) -> Instant {
+        self.inner.epoch
+    }
+
+    pub(crate) fn wall_origin(&self) -> WallOrigin {
         self.inner.wall_origin
+    }
+
+    /// The token every service's token descends from.
+    pub(crate) fn stop_token(&self) -> &CancellationToken {
+        &self.inner.stop
+    }
+
+    /// Why the host is stopping; `Requested` if nobody said.
+    pub(crate) fn stop_reason(&self) -> StopReason {
+        self.inner.reason.get().cloned().unwrap_or(StopReason::Requested)
+    }
+
+    /// Requests a stop for `reason` (the first reason wins) and tells the watchdog.
+    pub(crate) fn request_stop(&self, reason: StopReason) {
+        if self.inner.stop.is_cancelled() {
+            return;
+        }
+        let _ = self.inner.reason.set(reason);
+        self.inner.stop.cancel();
+        if let Some(watchdog) = self.inner.watchdog.get() {
+            watchdog.stop_requested();
+        }
+    }
+
+    /// Connects the watchdog thread; a stop already requested is passed on at once.
+    pub(crate) fn set_watchdog(&self, watchdog: watchdog::Notifier) {
+        let watchdog = self.inner.watchdog.get_or_init(|| watchdog);
+        if self.is_stop_requested() {
+            watchdog.stop_requested();
+        }
+    }
+
+    pub(crate) fn watchdog(&self) -> Option<&watchdog::Notifier> {
+        self.inner.watchdog.get()
     }
 
     pub(crate) fn set_phase(&self, phase: Phase) {
         self.inner.phase.send_replace(phase);
     }
 
-    /// Records a failure; with `stop_host`, also requests a stop.
+    /// Records a failure; with `stop_host`, also requests a stop naming the service.
     pub(crate) fn report_failure(&self, failure: ServiceFailure, stop_host: bool) {
+        let reason = StopReason::ServiceFailed(failure.service.clone());
         self.inner
             .failures
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(failure);
         if stop_host {
-            self.stop();
+            self.request_stop(reason);
         }
     }
 

@@ -48,35 +48,46 @@
 //! - `signals` (default): SIGINT/SIGTERM handling (Ctrl+C on Windows).
 #![warn(missing_docs)]
 
-mod context;
-#[cfg(feature = "cron")]
-pub mod cron;
-mod error;
-mod handle;
-mod host;
-mod panic;
-mod params;
-mod periodic;
-mod policy;
-mod registry;
-mod report;
-mod runner;
-mod schedule;
-mod service;
-mod signal;
-mod status;
+// The runtime, in the order data flows: what users write and build, the builder, the host's run,
+// each service's task and its periodic loop, the shutdown; then what they share.
+mod builder; // Builder: options, discovery, selection, validation
+mod clock; // saturating deadlines, jitter, wall clock
+mod context; // Context: what a service receives
+mod error; // Error, Failure, ServiceFailure
+mod handle; // HostHandle, Phase: stop, lifetime, status
+mod host; // Host::run: runtime checks, start in order, wait for a stop
+mod location;
+mod panic; // every service future and value polled and dropped with panics caught
+mod params; // FromContext, FromRun: parameters of annotated functions
+mod periodic; // the periodic loop
+mod policy; // FailurePolicy, Restart
+mod registry; // Registration, register!: discovery through inventory
+mod report; // Report, Outcome, StopReason
+mod schedule; // Schedule, Tick, MissedTicks; timeline (due instants), cron
+mod service; // HostedService, Job, IntoResult: what users implement
+mod shutdown; // the one shutdown path and its Report
+mod slot; // Service: a named, configured, type-erased service
+mod status; // the status snapshot (atomics)
+mod supervisor; // one task per service: hooks, body, failure policies, restarts
+mod watchdog; // signals and the shutdown deadline, watched from a thread of its own // Location
 
+pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use context::Context;
 pub use error::{BoxError, Error, Failure, ServiceFailure};
 pub use handle::{HostHandle, Phase};
-pub use host::{Builder, DEFAULT_SHUTDOWN_TIMEOUT, FORCED_EXIT_CODE, Host, run};
+pub use host::{Host, run};
+pub use location::Location;
 pub use params::{FromContext, FromRun};
 pub use policy::{FailurePolicy, Restart};
 pub use registry::Registration;
 pub use report::{Outcome, Report, ServiceReport, StopReason};
+#[cfg(feature = "cron")]
+pub use schedule::cron;
 pub use schedule::{MissedTicks, Schedule, ScheduleError, Tick};
-pub use service::{HostedService, IntoResult, Job, Location, Service};
+pub use service::{HostedService, IntoResult, Job};
+pub use slot::Service;
 pub use status::{ServiceKind, ServiceStatus, State};
+pub use watchdog::{FORCED_EXIT_CODE, SHUTDOWN_GRACE, STUCK_EXIT_CODE};
 
 /// Re-exported for [`Schedule::upcoming`] and cron tests.
 #[cfg(feature = "cron")]

@@ -1,13 +1,15 @@
-//! Catching a panic inside a future, without a task (and its allocation) per run, and turning a
-//! hook's or run's outcome into a [`Failure`].
+//! No panic escapes: every future of a service (hook, body, run) is polled *and dropped* with
+//! panics caught, without a task (or an allocation) per run; service values are dropped the same
+//! way. Outcomes become a [`Failure`].
 //!
-//! The future is dropped after a panic and never polled again, so the usual unwind-safety concern
-//! (observing broken invariants) is confined to state the future owned.
+//! A future is dropped as soon as it has completed or panicked, and never polled again, so the
+//! usual unwind-safety concern (observing broken invariants) is confined to state it owned.
 
 use std::any::Any;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context, Poll};
 
 use crate::error::{BoxError, Failure};
@@ -15,12 +17,73 @@ use crate::error::{BoxError, Failure};
 /// A panic's payload.
 pub(crate) type Payload = Box<dyn Any + Send>;
 
-/// Polls `fut` once with panics caught: a panic ends it with the payload.
-pub(crate) fn poll_caught<F: Future>(fut: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<Result<F::Output, Payload>> {
-    match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-        Ok(Poll::Ready(out)) => Poll::Ready(Ok(out)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(payload) => Poll::Ready(Err(payload)),
+pin_project_lite::pin_project! {
+    /// A service's future, polled with panics caught, with `busy` set during each poll (the
+    /// watchdog names a service whose poll never returns). The future is dropped in place as soon
+    /// as it is done, and a panic in its `Drop` is caught too.
+    pub(crate) struct Caught<'a, F> {
+        #[pin]
+        fut: Option<F>,
+        busy: &'a AtomicBool,
+    }
+
+    impl<'a, F> PinnedDrop for Caught<'a, F> {
+        fn drop(this: Pin<&mut Self>) {
+            // Dropped before completion (a timeout, a cancelled hook, an aborted task).
+            if let Err(payload) = this.project().fut.drop_in_place() {
+                tracing::error!(error = %Failure::from_panic(payload), "a service's future panicked while being dropped");
+            }
+        }
+    }
+}
+
+impl<'a, F> Caught<'a, F> {
+    pub(crate) fn new(fut: F, busy: &'a AtomicBool) -> Self {
+        Caught { fut: Some(fut), busy }
+    }
+
+    /// Drops the future now (a run that timed out); a panic in its `Drop` is returned.
+    pub(crate) fn cancel(self: Pin<&mut Self>) -> Result<(), Payload> {
+        self.project().fut.drop_in_place()
+    }
+}
+
+/// Dropping a pinned future in place, panics caught.
+trait DropInPlace {
+    fn drop_in_place(self) -> Result<(), Payload>;
+}
+
+impl<F> DropInPlace for Pin<&mut Option<F>> {
+    fn drop_in_place(mut self) -> Result<(), Payload> {
+        if self.is_none() {
+            return Ok(());
+        }
+        catch_unwind(AssertUnwindSafe(|| self.set(None)))
+    }
+}
+
+impl<F: Future> Future for Caught<'_, F> {
+    type Output = Result<F::Output, Payload>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            // Polled after completion: never by the host.
+            return Poll::Pending;
+        };
+        this.busy.store(true, Relaxed);
+        let polled = catch_unwind(AssertUnwindSafe(|| fut.poll(cx)));
+        this.busy.store(false, Relaxed);
+        let result = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(out)) => Ok(out),
+            Err(payload) => Err(payload),
+        };
+        // Done: drop it now, so that a panic in its `Drop` is this run's failure.
+        match (result, this.fut.drop_in_place()) {
+            (Ok(out), Ok(())) => Poll::Ready(Ok(out)),
+            (Ok(_), Err(payload)) | (Err(payload), _) => Poll::Ready(Err(payload)),
+        }
     }
 }
 
@@ -34,7 +97,66 @@ pub(crate) fn into_failure(result: Result<Result<(), BoxError>, Payload>) -> Res
 }
 
 /// Runs a hook or body to completion; an error or a panic becomes a [`Failure`].
-pub(crate) async fn catch<F: Future<Output = Result<(), BoxError>>>(fut: F) -> Result<(), Failure> {
-    let mut fut = pin!(fut);
-    into_failure(poll_fn(|cx| poll_caught(fut.as_mut(), cx)).await)
+pub(crate) async fn catch<F: Future<Output = Result<(), BoxError>>>(fut: F, busy: &AtomicBool) -> Result<(), Failure> {
+    into_failure(Caught::new(fut, busy).await)
+}
+
+/// Drops a service's value; a panic in its `Drop` becomes a [`Failure`].
+pub(crate) fn drop_caught<T>(value: T) -> Result<(), Failure> {
+    catch_unwind(AssertUnwindSafe(move || drop(value))).map_err(Failure::from_panic)
+}
+
+/// Calls a constructor; a panic becomes a [`Failure`].
+pub(crate) fn call_caught<T>(f: impl FnOnce() -> T) -> Result<T, Failure> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(Failure::from_panic)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct PanicsOnDrop;
+
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("drop");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_the_drop_of_a_finished_future_is_its_failure() {
+        let busy = AtomicBool::new(false);
+        let fut = async {
+            let _guard = PanicsOnDrop;
+            Ok::<(), BoxError>(())
+        };
+        let failure = catch(fut, &busy).await.unwrap_err();
+        assert_eq!(failure.to_string(), "panicked: drop");
+        assert!(!busy.load(Relaxed));
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_the_drop_of_a_cancelled_future_is_returned() {
+        let busy = AtomicBool::new(false);
+        let guard = PanicsOnDrop;
+        let fut = async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        };
+        let mut caught = std::pin::pin!(Caught::new(fut, &busy));
+        assert!(futures_poll_once(caught.as_mut()).is_pending());
+        assert!(caught.as_mut().cancel().is_err());
+        // Dropping it again is a no-op.
+        assert!(caught.as_mut().cancel().is_ok());
+    }
+
+    #[test]
+    fn drop_caught_catches_a_panicking_drop() {
+        assert_eq!(drop_caught(PanicsOnDrop).unwrap_err().to_string(), "panicked: drop");
+    }
+
+    fn futures_poll_once<F: Future>(fut: Pin<&mut F>) -> Poll<F::Output> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        fut.poll(&mut cx)
+    }
 }

@@ -1,6 +1,9 @@
 //! Discovery: services registered at compile time through `inventory`.
 
-use crate::service::Service;
+use crate::error::Failure;
+use crate::location::Location;
+use crate::panic;
+use crate::slot::Service;
 
 /// A service registered for discovery by [`host::run`](crate::run) and
 /// [`Builder::build`](crate::Builder::build).
@@ -58,17 +61,18 @@ pub(crate) fn registrations() -> impl Iterator<Item = &'static Registration> {
 }
 
 impl Registration {
-    pub(crate) fn location(&self) -> crate::service::Location {
-        crate::service::Location {
+    pub(crate) fn location(&self) -> Location {
+        Location {
             file: self.file,
             line: self.line,
             column: self.column,
         }
     }
 
-    /// Builds the service; called only for registrations the host selected.
-    pub(crate) fn build(&self) -> Service {
-        (self.factory)(self.name).at(self.file, self.line, self.column)
+    /// Builds the service; called only for registrations the host selected. A panic in the
+    /// factory (the service's constructor) is returned.
+    pub(crate) fn build(&self) -> Result<Service, Failure> {
+        panic::call_caught(|| (self.factory)(self.name)).map(|s| s.at(self.file, self.line, self.column))
     }
 }
 

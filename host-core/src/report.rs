@@ -36,8 +36,12 @@ pub enum Outcome {
     Stopped,
     /// It failed (body, stop hook, or restart intensity) and was not restarted.
     Failed,
-    /// It was still running at the shutdown timeout and was aborted.
+    /// It was still running at its shutdown deadline (a body that ignored its token, or a stop
+    /// hook that did not return) and was aborted.
     Aborted,
+    /// Its body ended, but the shutdown timeout ran out before its stop hook's turn came (a stop
+    /// hook of a service started after it used the time up); the hook never ran.
+    HookSkipped,
     /// It never started (start-up was cut short).
     NotStarted,
 }
@@ -50,6 +54,10 @@ pub struct ServiceReport {
     pub name: String,
     /// How it ended.
     pub outcome: Outcome,
+    /// Runs started (periodic services; for a hosted service, how often its body started).
+    pub runs: u64,
+    /// Failed runs (errors, panics, timeouts) over the host's life.
+    pub failed_runs: u64,
 }
 
 /// What happened at shutdown: returned by [`Host::run`](crate::Host::run), carried by the
@@ -72,6 +80,16 @@ impl Report {
             .iter()
             .filter(move |s| s.outcome == outcome)
             .map(|s| s.name.as_str())
+    }
+
+    /// The services with failed runs, as `name (failed/runs)`, in start order: what the final log
+    /// line shows, since a periodic service whose runs fail keeps running (and exits 0) unless it
+    /// sets `max_failures`.
+    pub fn failed_runs(&self) -> impl Iterator<Item = String> + '_ {
+        self.services
+            .iter()
+            .filter(|s| s.failed_runs > 0)
+            .map(|s| format!("{} ({}/{})", s.name, s.failed_runs, s.runs))
     }
 
     /// Whether every service that started also stopped cleanly.

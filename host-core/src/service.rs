@@ -1,15 +1,11 @@
-//! The service model: [`HostedService`] (hooks and a long-running body), [`Job`] (one periodic run),
-//! and [`Service`], the named, configured value the host runs.
+//! What users implement: [`HostedService`] (hooks and a long-running body), [`Job`] (one periodic
+//! run), and [`IntoResult`] (what their functions may return).
 
-use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
 
 use crate::context::Context;
 use crate::error::BoxError;
-use crate::policy::FailurePolicy;
-use crate::schedule::{Schedule, Tick};
-use crate::status::ServiceKind;
+use crate::schedule::Tick;
 
 /// A hosted service: optional start and stop hooks around an optional long-running body.
 ///
@@ -18,10 +14,12 @@ use crate::status::ServiceKind;
 ///   `ctx.cancelled()` completes;
 /// - `IHostedService`: implement [`start`](HostedService::start) and [`stop`](HostedService::stop).
 ///
-/// The host calls `start` hooks one after another in start order; as soon as a service's `start`
-/// returns, its `run` body is spawned on its own task, so a body never delays another service's
-/// start. At shutdown every token is cancelled, the bodies are awaited, and the `stop` hooks run
-/// in reverse start order, all within the shutdown timeout.
+/// Each service lives on its own task: `start`, then `run`, then (at shutdown) `stop`. The host
+/// starts services one after another in start order, each once the previous one's `start` has
+/// returned; a body never delays another service's start. At shutdown every token is cancelled,
+/// the bodies end concurrently, and the `stop` hooks run in reverse start order, all within the
+/// shutdown timeout (see [`Host::run`](crate::Host::run)). Hooks may block their thread without
+/// freezing signal handling or the shutdown bound.
 ///
 /// `#[host::hosted_service]` on an `async fn` generates an implementation of this trait; on a type
 /// that implements it, it registers the type. By hand, the same service is:
@@ -58,7 +56,10 @@ use crate::status::ServiceKind;
 ///
 /// A body that returns `Ok(())` before it is cancelled has simply finished; the service keeps its
 /// place until shutdown, when its `stop` hook runs. A body that returns `Err` or panics has failed:
-/// its [`FailurePolicy`] decides what happens next.
+/// its [`FailurePolicy`](crate::FailurePolicy) decides what happens next. Under `restart`, a restart
+/// is a fresh start: `stop` on the failed value, a fresh value from the constructor where the
+/// service has one ([`Service::hosted_with`](crate::Service::hosted_with), `#[hosted_service]` on a
+/// type), then `start` and `run` again.
 pub trait HostedService: Send + 'static {
     /// Runs once at start-up, in start order; the host waits for it before starting the next
     /// service. An error aborts start-up: services already started are stopped in reverse order.
@@ -155,119 +156,5 @@ impl IntoResult for () {
 impl<E: Into<BoxError>> IntoResult for Result<(), E> {
     fn into_result(self) -> Result<(), BoxError> {
         self.map_err(Into::into)
-    }
-}
-
-/// Where a service was defined: the attribute's position, or the caller of [`Service::hosted`] /
-/// [`Service::periodic`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Location {
-    /// Source file.
-    pub file: &'static str,
-    /// Line, from 1.
-    pub line: u32,
-    /// Column, from 1.
-    pub column: u32,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
-
-impl From<&'static std::panic::Location<'static>> for Location {
-    fn from(l: &'static std::panic::Location<'static>) -> Self {
-        Location {
-            file: l.file(),
-            line: l.line(),
-            column: l.column(),
-        }
-    }
-}
-
-/// A named, configured service, ready to hand to [`Builder::service`](crate::Builder::service).
-///
-/// This is what the attribute macros produce for every annotated item, and what you build by hand
-/// for services created at run time (for example from configuration).
-#[must_use = "a Service does nothing until it is given to `Host::builder().service(…)`"]
-pub struct Service {
-    pub(crate) name: Arc<str>,
-    pub(crate) location: Location,
-    pub(crate) order: i32,
-    pub(crate) policy: Option<FailurePolicy>,
-    pub(crate) kind: ServiceKind,
-    pub(crate) slot: Box<dyn crate::runner::Slot>,
-}
-
-impl Service {
-    /// A [`HostedService`] under `name`.
-    #[track_caller]
-    pub fn hosted(name: impl Into<Arc<str>>, service: impl HostedService) -> Self {
-        Self::new(
-            name.into(),
-            ServiceKind::Hosted,
-            Box::new(crate::runner::HostedSlot(service)),
-        )
-    }
-
-    /// A periodic service: `job` runs on `schedule`, never overlapping itself.
-    #[track_caller]
-    pub fn periodic(name: impl Into<Arc<str>>, schedule: Schedule, job: impl Job) -> Self {
-        Self::new(name.into(), ServiceKind::Periodic, crate::periodic::slot(schedule, job))
-    }
-
-    #[track_caller]
-    fn new(name: Arc<str>, kind: ServiceKind, slot: Box<dyn crate::runner::Slot>) -> Self {
-        Service {
-            name,
-            location: std::panic::Location::caller().into(),
-            order: 0,
-            policy: None,
-            kind,
-            slot,
-        }
-    }
-
-    /// Start order: lower values start first (default 0); ties start in name order. Stop order is
-    /// the reverse.
-    pub fn order(mut self, order: i32) -> Self {
-        self.order = order;
-        self
-    }
-
-    /// What happens when this service fails (default: the host's, see
-    /// [`Builder::on_failure`](crate::Builder::on_failure)).
-    pub fn on_failure(mut self, policy: FailurePolicy) -> Self {
-        self.policy = Some(policy);
-        self
-    }
-
-    /// Overrides the recorded source location (used by the attribute macros).
-    #[doc(hidden)]
-    pub fn at(mut self, file: &'static str, line: u32, column: u32) -> Self {
-        self.location = Location { file, line, column };
-        self
-    }
-
-    /// The service's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Where the service was defined.
-    pub fn location(&self) -> Location {
-        self.location
-    }
-}
-
-impl fmt::Debug for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Service")
-            .field("name", &self.name)
-            .field("kind", &self.kind)
-            .field("order", &self.order)
-            .field("location", &self.location)
-            .finish_non_exhaustive()
     }
 }

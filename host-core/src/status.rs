@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 use std::sync::PoisonError;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
 
 use tokio::time::Instant;
 
@@ -80,10 +80,56 @@ pub struct ServiceStatus {
     pub next_run: Option<Instant>,
 }
 
+/// Where a service's task is in its lifecycle; what the shutdown and the watchdog read to tell a
+/// body that ignores its token from a service waiting for its stop hook's turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Stage {
+    /// Not spawned yet.
+    Pending,
+    /// Its start hook runs.
+    Starting,
+    /// Its body runs (periodic: the schedule loop).
+    Body,
+    /// Its body has ended; it waits for its stop hook's turn.
+    AwaitingStop,
+    /// Its stop hook runs.
+    StopHook,
+    /// Its task has ended.
+    Done,
+}
+
+impl Stage {
+    const ALL: [Stage; 6] = [
+        Stage::Pending,
+        Stage::Starting,
+        Stage::Body,
+        Stage::AwaitingStop,
+        Stage::StopHook,
+        Stage::Done,
+    ];
+
+    /// How the shutdown log names what was still running.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Stage::Pending => "not started",
+            Stage::Starting => "start hook",
+            Stage::Body => "body",
+            Stage::AwaitingStop => "waiting for its stop hook",
+            Stage::StopHook => "stop hook",
+            Stage::Done => "ended",
+        }
+    }
+}
+
 /// The per-service counters behind [`ServiceStatus`]: atomics written with relaxed stores.
 pub(crate) struct StatusCell {
     pub(crate) kind: ServiceKind,
     state: AtomicU8,
+    stage: AtomicU8,
+    /// Set while the service's code is being polled (or a hook of it runs): a service whose flag
+    /// stays set while the process cannot shut down is the one blocking its thread.
+    pub(crate) busy: AtomicBool,
     runs: AtomicU64,
     failures: AtomicU64,
     restarts: AtomicU64,
@@ -100,6 +146,8 @@ impl StatusCell {
         StatusCell {
             kind,
             state: AtomicU8::new(State::Pending as u8),
+            stage: AtomicU8::new(Stage::Pending as u8),
+            busy: AtomicBool::new(false),
             runs: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             restarts: AtomicU64::new(0),
@@ -116,6 +164,29 @@ impl StatusCell {
 
     pub(crate) fn state(&self) -> State {
         State::ALL[usize::from(self.state.load(Relaxed))]
+    }
+
+    pub(crate) fn set_stage(&self, stage: Stage) {
+        self.stage.store(stage as u8, Relaxed);
+    }
+
+    pub(crate) fn stage(&self) -> Stage {
+        Stage::ALL[usize::from(self.stage.load(Relaxed))]
+    }
+
+    /// Whether a poll of this service's code is in progress.
+    pub(crate) fn is_busy(&self) -> bool {
+        self.busy.load(Relaxed)
+    }
+
+    /// Failed runs so far.
+    pub(crate) fn failures(&self) -> u64 {
+        self.failures.load(Relaxed)
+    }
+
+    /// Runs so far.
+    pub(crate) fn runs(&self) -> u64 {
+        self.runs.load(Relaxed)
     }
 
     pub(crate) fn run_started(&self, epoch: Instant, at: Instant) {
@@ -166,5 +237,5 @@ fn encode(epoch: Instant, at: Option<Instant>) -> u64 {
 }
 
 fn decode(epoch: Instant, raw: u64) -> Option<Instant> {
-    (raw != 0).then(|| epoch + std::time::Duration::from_nanos(raw - 1))
+    (raw != 0).then(|| crate::clock::deadline(epoch, std::time::Duration::from_nanos(raw - 1)))
 }

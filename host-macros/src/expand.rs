@@ -52,9 +52,9 @@ pub(crate) fn service(config: &Config) -> TokenStream {
                 }
             };
             let service = quote_spanned! {ident.span()=>
-                #krate::Service::hosted(__host_name, {
+                #krate::Service::hosted_with(__host_name, {
                     const { #krate::__private::assert_registered_service::<#ident>() };
-                    __host_new()
+                    __host_new
                 })
             };
             (ident, definition, service)

@@ -1,5 +1,12 @@
 //! When a periodic service runs: [`Schedule`] (fixed rate, fixed delay, cron), [`MissedTicks`],
-//! and the [`Tick`] each run receives.
+//! and the [`Tick`] each run receives; [`timeline`] turns a schedule into due instants, [`cron`]
+//! steps cron expressions through time zones.
+
+#[cfg(feature = "cron")]
+pub mod cron;
+mod timeline;
+
+pub(crate) use timeline::Timeline;
 
 use std::fmt;
 use std::time::Duration;
@@ -48,7 +55,7 @@ pub(crate) enum Trigger {
     FixedDelay(Duration),
     /// A cron expression in a time zone.
     #[cfg(feature = "cron")]
-    Cron(Box<crate::cron::CronSpec>),
+    Cron(Box<cron::CronSpec>),
 }
 
 /// What a fixed-rate or cron schedule does with ticks that fall due while the previous run is still
@@ -92,6 +99,14 @@ pub enum ScheduleError {
     /// The period of `every` or `fixed_delay` is zero.
     #[error("the period must be greater than zero")]
     ZeroPeriod,
+    /// A period or per-run timeout below 1 ms, the resolution of tokio's timer.
+    #[error("`{what}` of {} is below 1 ms, the resolution of tokio's timer; use at least 1 ms", humantime::format_duration(*value))]
+    BelowTimerResolution {
+        /// Which setting: `every`, `fixed_delay` or `timeout`.
+        what: &'static str,
+        /// The value given.
+        value: Duration,
+    },
     /// Jitter must be smaller than the period, or runs could reorder or overlap the next tick.
     #[error("jitter ({}) must be smaller than the period ({})", humantime::format_duration(*jitter), humantime::format_duration(*period))]
     JitterTooLarge {
@@ -149,20 +164,16 @@ impl Schedule {
     /// [croner]: https://docs.rs/croner
     #[cfg(feature = "cron")]
     pub fn cron(expr: &str) -> Self {
-        Self::with_trigger(Trigger::Cron(Box::new(crate::cron::CronSpec::new(expr))))
+        Self::with_trigger(Trigger::Cron(Box::new(cron::CronSpec::new(expr))))
     }
 
-    /// The IANA time zone a cron schedule is evaluated in (default `UTC`). See [`crate::cron`] for
+    /// The IANA time zone a cron schedule is evaluated in (default `UTC`). See [`cron`](crate::cron) for
     /// what happens on daylight-saving changes.
     #[cfg(feature = "cron")]
     pub fn tz(mut self, zone: &str) -> Self {
         match &mut self.trigger {
             Trigger::Cron(spec) => spec.set_zone(zone),
-            _ => {
-                self.trigger = Trigger::Cron(Box::new(crate::cron::CronSpec::invalid(
-                    ScheduleError::TimeZoneWithoutCron,
-                )))
-            }
+            _ => self.trigger = Trigger::Cron(Box::new(cron::CronSpec::invalid(ScheduleError::TimeZoneWithoutCron))),
         }
         self
     }
@@ -204,14 +215,15 @@ impl Schedule {
 
     /// Checks the schedule now instead of at [`Builder::build`](crate::Builder::build).
     pub fn validate(&self) -> Result<(), ScheduleError> {
+        if let Some(timeout) = self.timeout {
+            check_resolution("timeout", timeout)?;
+        }
         let period = match &self.trigger {
-            Trigger::Every(p) | Trigger::FixedDelay(p) => *p,
+            Trigger::Every(p) => check_resolution("every", *p)?,
+            Trigger::FixedDelay(p) => check_resolution("fixed_delay", *p)?,
             #[cfg(feature = "cron")]
             Trigger::Cron(spec) => return spec.validate().and(self.check_max_failures()),
         };
-        if period.is_zero() {
-            return Err(ScheduleError::ZeroPeriod);
-        }
         if !self.jitter.is_zero() && self.jitter >= period {
             return Err(ScheduleError::JitterTooLarge {
                 jitter: self.jitter,
@@ -227,6 +239,42 @@ impl Schedule {
             _ => Ok(()),
         }
     }
+}
+
+/// The text an operator reads: `every 30s`, `fixed delay 10s`, `cron "0 30 2 * * *" in
+/// Europe/Berlin`, followed by the options that are set (`, initial delay 5s, jitter 2s, timeout
+/// 20s`).
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = humantime::format_duration;
+        match &self.trigger {
+            Trigger::Every(p) => write!(f, "every {}", d(*p))?,
+            Trigger::FixedDelay(p) => write!(f, "fixed delay {}", d(*p))?,
+            #[cfg(feature = "cron")]
+            Trigger::Cron(spec) => spec.describe(f)?,
+        }
+        if !self.initial_delay.is_zero() {
+            write!(f, ", initial delay {}", d(self.initial_delay))?;
+        }
+        if !self.jitter.is_zero() {
+            write!(f, ", jitter {}", d(self.jitter))?;
+        }
+        if let Some(timeout) = self.timeout {
+            write!(f, ", timeout {}", d(timeout))?;
+        }
+        Ok(())
+    }
+}
+
+/// A zero period, or one below tokio's 1 ms resolution, is rejected with the macros' wording.
+fn check_resolution(what: &'static str, value: Duration) -> Result<Duration, ScheduleError> {
+    if value.is_zero() && what != "timeout" {
+        return Err(ScheduleError::ZeroPeriod);
+    }
+    if value < Duration::from_millis(1) {
+        return Err(ScheduleError::BelowTimerResolution { what, value });
+    }
+    Ok(value)
 }
 
 /// What one run of a periodic service is told about itself.

@@ -36,17 +36,26 @@ use crate::schedule::ScheduleError;
 #[derive(Clone, Debug)]
 pub(crate) struct CronSpec {
     parsed: Result<(Cron, TimeZone), ScheduleError>,
+    /// The expression and the zone's name as written, for status pages and logs.
+    text: Box<str>,
+    zone: Option<Box<str>>,
 }
 
 impl CronSpec {
     pub(crate) fn new(expr: &str) -> Self {
         CronSpec {
             parsed: parse(expr).map(|cron| (cron, TimeZone::UTC)),
+            text: expr.into(),
+            zone: None,
         }
     }
 
     pub(crate) fn invalid(error: ScheduleError) -> Self {
-        CronSpec { parsed: Err(error) }
+        CronSpec {
+            parsed: Err(error),
+            text: "".into(),
+            zone: None,
+        }
     }
 
     pub(crate) fn set_zone(&mut self, zone: &str) {
@@ -56,6 +65,12 @@ impl CronSpec {
                 Err(_) => self.parsed = Err(ScheduleError::UnknownTimeZone(zone.to_owned())),
             }
         }
+        self.zone = Some(zone.into());
+    }
+
+    /// `cron "0 30 2 * * *" in Europe/Berlin`.
+    pub(crate) fn describe(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cron \"{}\" in {}", self.text, self.zone.as_deref().unwrap_or("UTC"))
     }
 
     pub(crate) fn validate(&self) -> Result<(), ScheduleError> {

@@ -1,0 +1,265 @@
+//! [`Builder`]: options, discovery, selection and validation. Everything that can be wrong with a
+//! host's configuration is reported by [`Builder::build`], before any service starts.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use crate::clock::WallTime;
+use crate::error::Error;
+use crate::handle::HostHandle;
+use crate::host::Host;
+use crate::location::Location;
+use crate::panic;
+use crate::policy::FailurePolicy;
+use crate::registry::{self, Registration};
+use crate::slot::Service;
+
+/// The default shutdown timeout, as .NET's: 30 s.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Configures a [`Host`]: which services, and how it starts and stops.
+///
+/// ```
+/// use host::{FailurePolicy, Host, Restart, Schedule, Service};
+/// use std::time::Duration;
+///
+/// # async fn demo() -> Result<(), host::Error> {
+/// Host::builder()
+///     .service(Service::periodic("tick", Schedule::every(Duration::from_secs(1)), |_, _| async {}))
+///     .except(["legacy-importer"])                 // all registered services but this one
+///     .shutdown_timeout(Duration::from_secs(10))
+///     .on_failure(FailurePolicy::Restart(Restart::new()))
+///     .build()?
+///     .run()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a Builder does nothing until `.build()?.run().await`"]
+pub struct Builder {
+    services: Vec<Service>,
+    discover: bool,
+    allow_empty: bool,
+    only: Option<Vec<String>>,
+    except: Vec<String>,
+    options: Options,
+    wall_origin: Option<WallTime>,
+}
+
+/// How a host runs, as configured.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) catch_signals: bool,
+    /// `None`: the default, on exactly when signals are caught.
+    pub(crate) hard_exit: Option<bool>,
+    pub(crate) policy: FailurePolicy,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            services: Vec::new(),
+            discover: true,
+            allow_empty: false,
+            only: None,
+            except: Vec::new(),
+            options: Options {
+                shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+                catch_signals: true,
+                hard_exit: None,
+                policy: FailurePolicy::StopHost,
+            },
+            wall_origin: None,
+        }
+    }
+}
+
+impl Builder {
+    /// Adds a service built by hand (in addition to the registered ones).
+    pub fn service(mut self, service: Service) -> Self {
+        self.services.push(service);
+        self
+    }
+
+    /// Adds many services built by hand.
+    pub fn services(mut self, services: impl IntoIterator<Item = Service>) -> Self {
+        self.services.extend(services);
+        self
+    }
+
+    /// Whether to include the services registered by the attribute macros and
+    /// [`register!`](crate::register) (default `true`).
+    pub fn discover(mut self, yes: bool) -> Self {
+        self.discover = yes;
+        self
+    }
+
+    /// Whether a host with no service at all may run (default `false`: [`build`](Self::build)
+    /// fails with [`Error::NoServices`], which names the usual cause, services declared in a
+    /// library crate the binary never references).
+    pub fn allow_empty(mut self, yes: bool) -> Self {
+        self.allow_empty = yes;
+        self
+    }
+
+    /// Runs only the services with these names (for tests, or one binary per role). An unknown name
+    /// makes [`build`](Self::build) fail with the list of known ones; an empty list fails too.
+    pub fn only<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.only = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Runs every service except these. An unknown name makes [`build`](Self::build) fail.
+    pub fn except<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.except.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// The bound on the whole shutdown, from the stop request until every service has stopped or
+    /// was aborted (default 30 s). `Duration::MAX` means no limit. See [`Host::run`] for how it
+    /// is shared between bodies and stop hooks.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.options.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Whether SIGINT/SIGTERM (Ctrl+C elsewhere) stop the host (default `true`). They are watched
+    /// from a thread of the host's own, so a blocked runtime cannot miss them.
+    pub fn catch_signals(mut self, yes: bool) -> Self {
+        self.options.catch_signals = yes;
+        self
+    }
+
+    /// Whether the host may end the process (default: on exactly when it
+    /// [catches signals](Self::catch_signals), i.e. when it owns the process): a second signal
+    /// during shutdown exits at once with [`FORCED_EXIT_CODE`](crate::FORCED_EXIT_CODE), and a
+    /// process still alive at the shutdown timeout plus [`SHUTDOWN_GRACE`](crate::SHUTDOWN_GRACE)
+    /// (a service blocking its thread) exits with [`STUCK_EXIT_CODE`](crate::STUCK_EXIT_CODE),
+    /// naming the services still running. Turn it off for a host embedded in a larger program.
+    pub fn hard_exit(mut self, yes: bool) -> Self {
+        self.options.hard_exit = Some(yes);
+        self
+    }
+
+    /// The failure policy of every service that does not choose its own (default
+    /// [`FailurePolicy::StopHost`]).
+    pub fn on_failure(mut self, policy: FailurePolicy) -> Self {
+        self.options.policy = policy;
+        self
+    }
+
+    /// Pins the wall-clock time at which the host's clock starts, for deterministic tests of cron
+    /// schedules under tokio's paused clock.
+    #[cfg(feature = "cron")]
+    #[doc(hidden)]
+    pub fn wall_clock_origin(mut self, at: jiff::Timestamp) -> Self {
+        self.wall_origin = Some(at);
+        self
+    }
+
+    /// Collects the services, checks names (unique, not blank) and the `only`/`except` selection,
+    /// constructs the selected registered services (a panicking constructor is an error naming
+    /// it), validates every schedule, and sorts them into start order. Nothing runs yet.
+    pub fn build(self) -> Result<Host, Error> {
+        let Builder {
+            services,
+            discover,
+            allow_empty,
+            only,
+            except,
+            options,
+            wall_origin,
+        } = self;
+        let mut services = Dropping(services);
+        // Names and locations first: registered services are constructed only once selected, so
+        // a constructor with side effects never runs for a service that will not.
+        let registered: Vec<&'static Registration> = if discover {
+            registry::registrations().collect()
+        } else {
+            Vec::new()
+        };
+        let entries = registered
+            .iter()
+            .map(|r| (r.name, r.location()))
+            .chain(services.0.iter().map(|s| (&*s.name, s.location)));
+        let mut seen: HashMap<&str, Location> = HashMap::with_capacity(registered.len() + services.0.len());
+        for (name, location) in entries {
+            if name.trim().is_empty() {
+                return Err(Error::InvalidName {
+                    name: name.to_owned(),
+                    location,
+                });
+            }
+            if let Some(first) = seen.insert(name, location) {
+                return Err(Error::DuplicateName {
+                    name: name.to_owned(),
+                    first,
+                    second: location,
+                });
+            }
+        }
+        if seen.is_empty() && !allow_empty {
+            return Err(Error::NoServices);
+        }
+        if only.as_ref().is_some_and(Vec::is_empty) {
+            return Err(Error::EmptySelection);
+        }
+        for name in only.iter().flatten().chain(&except) {
+            if !seen.contains_key(name.as_str()) {
+                let mut known: Vec<String> = seen.keys().map(|k| (*k).to_owned()).collect();
+                known.sort();
+                return Err(Error::UnknownService {
+                    name: name.clone(),
+                    known,
+                });
+            }
+        }
+        let only: Option<HashSet<&str>> = only.as_ref().map(|v| v.iter().map(String::as_str).collect());
+        let except: HashSet<&str> = except.iter().map(String::as_str).collect();
+        let selected = |name: &str| only.as_ref().is_none_or(|o| o.contains(name)) && !except.contains(name);
+        let mut all = Dropping(Vec::with_capacity(seen.len()));
+        for r in registered.iter().filter(|r| selected(r.name)) {
+            let service = r.build().map_err(|source| Error::Constructor {
+                service: r.name.to_owned(),
+                source,
+            })?;
+            all.0.push(service);
+        }
+        for s in services.0.drain(..) {
+            if selected(&s.name) {
+                all.0.push(s);
+            } else {
+                discard(s);
+            }
+        }
+        for s in &all.0 {
+            s.slot.validate().map_err(|source| Error::InvalidSchedule {
+                service: s.name.to_string(),
+                source,
+            })?;
+        }
+        let mut all = std::mem::take(&mut all.0);
+        all.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
+        let origin = wall_origin.map(|wall| (wall, tokio::time::Instant::now()));
+        let handle = HostHandle::new(origin, options.shutdown_timeout);
+        Ok(Host::new(all, handle, options))
+    }
+}
+
+/// Services the host will not run are dropped with panics caught (a panicking `Drop` is logged):
+/// a failed `build` must not turn into a panic.
+struct Dropping(Vec<Service>);
+
+impl Drop for Dropping {
+    fn drop(&mut self) {
+        self.0.drain(..).for_each(discard);
+    }
+}
+
+/// Drops a service that will not run; a panic in its `Drop` is logged.
+pub(crate) fn discard(service: Service) {
+    let name = service.name.clone();
+    if let Err(error) = panic::drop_caught(service) {
+        tracing::error!(service = %name, %error, "the service panicked while being dropped");
+    }
+}

@@ -1,0 +1,117 @@
+//! Time in one place: saturating deadlines (no user duration can overflow an `Instant`), jitter,
+//! and the mapping between the monotonic clock the timers use and wall-clock time (cron, tests
+//! with a pinned wall clock).
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// About 30 years: what "never" means for a deadline. tokio's own `timeout` treats an overflowing
+/// deadline the same way.
+const FAR_FUTURE: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
+
+/// `at + after`, or a deadline that never comes when that does not fit in an `Instant`.
+pub(crate) fn deadline(at: Instant, after: Duration) -> Instant {
+    at.checked_add(after)
+        .or_else(|| at.checked_add(FAR_FUTURE))
+        .unwrap_or(at)
+}
+
+/// A random delay in `[0, bound)`.
+pub(crate) fn jitter(rng: &mut fastrand::Rng, bound: Duration) -> Duration {
+    let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
+    if nanos == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_nanos(rng.u64(0..nanos))
+}
+
+/// `part/whole` of a duration, exactly for every value (`Duration::MAX` included).
+pub(crate) fn fraction(d: Duration, part: u32, whole: u32) -> Duration {
+    let nanos = d.as_nanos() * u128::from(part) / u128::from(whole.max(1));
+    let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
+    // `nanos % 1e9` is below 1e9, so it fits in a u32.
+    let sub = u32::try_from(nanos % 1_000_000_000).unwrap_or(0);
+    Duration::new(secs, sub)
+}
+
+/// A fixed wall-clock time for the host's epoch, set by tests; `None` reads the system clock.
+pub(crate) type WallOrigin = Option<(WallTime, Instant)>;
+
+/// The wall-clock type: jiff's timestamp with the `cron` feature.
+#[cfg(feature = "cron")]
+pub(crate) type WallTime = jiff::Timestamp;
+/// Without the `cron` feature nothing needs a wall clock.
+#[cfg(not(feature = "cron"))]
+pub(crate) type WallTime = std::convert::Infallible;
+
+/// Maps the monotonic clock the timers use to wall-clock time, anchored once when a service's
+/// schedule starts (so a paused test clock and wall-clock jumps cannot make a cron job fire twice).
+#[cfg(feature = "cron")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WallClock {
+    wall0: jiff::Timestamp,
+    inst0: Instant,
+}
+
+#[cfg(feature = "cron")]
+impl WallClock {
+    /// Anchors at `now`: the system clock, or the pinned origin of a test.
+    pub(crate) fn anchor(now: Instant, origin: WallOrigin) -> Self {
+        let wall0 = match origin {
+            // A fixed origin (tests): the host's epoch was at `wall`.
+            Some((wall, epoch)) => WallClock {
+                wall0: wall,
+                inst0: epoch,
+            }
+            .wall(now),
+            None => jiff::Timestamp::now(),
+        };
+        WallClock { wall0, inst0: now }
+    }
+
+    /// The wall-clock time of `at`.
+    pub(crate) fn wall(&self, at: Instant) -> jiff::Timestamp {
+        let since = jiff::SignedDuration::try_from(at.saturating_duration_since(self.inst0))
+            .unwrap_or(jiff::SignedDuration::MAX);
+        self.wall0.saturating_add(since).unwrap_or(jiff::Timestamp::MAX)
+    }
+
+    /// The instant of the wall-clock time `wall` (saturating).
+    pub(crate) fn instant(&self, wall: jiff::Timestamp) -> Instant {
+        let ahead = wall.duration_since(self.wall0);
+        deadline(self.inst0, Duration::try_from(ahead).unwrap_or(Duration::ZERO))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_saturate_instead_of_panicking() {
+        let now = Instant::now();
+        assert_eq!(deadline(now, Duration::from_secs(1)), now + Duration::from_secs(1));
+        let never = deadline(now, Duration::MAX);
+        assert!(never > now + Duration::from_secs(60 * 60 * 24 * 365));
+    }
+
+    #[test]
+    fn fractions_are_exact_and_never_overflow() {
+        assert_eq!(fraction(Duration::from_secs(4), 3, 4), Duration::from_secs(3));
+        assert_eq!(
+            fraction(Duration::from_millis(10), 1, 3),
+            Duration::from_nanos(3_333_333)
+        );
+        assert!(fraction(Duration::MAX, 3, 4) < Duration::MAX);
+    }
+
+    #[test]
+    fn jitter_stays_below_its_bound() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..1000 {
+            assert!(jitter(&mut rng, Duration::from_millis(5)) < Duration::from_millis(5));
+        }
+        assert_eq!(jitter(&mut rng, Duration::ZERO), Duration::ZERO);
+    }
+}

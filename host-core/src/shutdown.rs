@@ -1,0 +1,179 @@
+//! The one shutdown path: cancel every service, let the bodies drain, run the stop hooks in
+//! reverse start order, abort what overruns its share of the timeout, and build the [`Report`].
+//!
+//! The timeout `T` is split in two: bodies (and the stop hooks whose turn comes meanwhile) have
+//! until `¾·T`; whatever still runs then is a straggler, aborted and named, and the last quarter is
+//! reserved for the stop hooks of the services started before the stragglers, so that one service
+//! ignoring its token cannot starve the clean-up of everything it depends on. At `T` whatever still
+//! runs is aborted and named; stop hooks whose turn never came are reported as skipped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+use crate::clock::{deadline, fraction};
+use crate::context::ServiceShared;
+use crate::error::humanize;
+use crate::handle::{HostHandle, Phase};
+use crate::host::service_span;
+use crate::report::{Outcome, Report, ServiceReport, StopReason};
+use crate::status::{Stage, State};
+use crate::supervisor::{Exit, Spawned};
+
+/// What the shutdown needs from the host's run.
+pub(crate) struct Shutdown<'a> {
+    pub(crate) handle: &'a HostHandle,
+    pub(crate) shared: &'a [Arc<ServiceShared>],
+    /// The tasks of the services that were spawned, in start order.
+    pub(crate) tasks: Vec<Spawned>,
+    pub(crate) timeout: Duration,
+    pub(crate) reason: StopReason,
+}
+
+/// Runs the shutdown; returns the report and the tasks it aborted (which may still be running if
+/// they block their thread: the watchdog watches them).
+pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle)>) {
+    let Shutdown {
+        handle,
+        shared,
+        mut tasks,
+        timeout,
+        reason,
+    } = sd;
+    let begun = Instant::now();
+    let drain_end = deadline(begun, fraction(timeout, 3, 4));
+    let end = deadline(begun, timeout);
+    handle.set_phase(Phase::Stopping);
+    tracing::info!(reason = %reason, timeout = %humanize(timeout), "host stopping");
+    let spawned = tasks.len();
+    let mut outcomes: Vec<Outcome> = vec![Outcome::NotStarted; shared.len()];
+    for svc in &shared[..spawned] {
+        if svc.status.stage() != Stage::Done {
+            svc.status.set_state(State::Stopping);
+        }
+    }
+    // Usually cancelled already by the stop request; the run's drop guard relies on this too.
+    handle.stop_token().cancel();
+
+    let mut aborted: Vec<(Arc<str>, AbortHandle)> = Vec::new();
+    let mut abort = |i: usize, task: &Spawned, outcomes: &mut Vec<Outcome>, at: Duration| {
+        let svc = &shared[i];
+        let stage = svc.status.stage();
+        task.join.abort();
+        svc.status.set_state(State::Aborted);
+        outcomes[i] = Outcome::Aborted;
+        aborted.push((svc.name.clone(), task.join.abort_handle()));
+        tracing::warn!(parent: &service_span(svc), running = stage.describe(), after = %humanize(at), "still running at its shutdown deadline; aborted");
+    };
+
+    // In reverse start order: give the service its stop hook's turn (every service started after
+    // it is done), then wait for its task. One timer serves every wait.
+    let mut timer = std::pin::pin!(tokio::time::sleep_until(drain_end));
+    let mut reserve = false;
+    let mut i = spawned;
+    while i > 0 {
+        i -= 1;
+        if outcomes[i] == Outcome::Aborted {
+            continue;
+        }
+        let task = &mut tasks[i];
+        if let Some(turn) = task.turn.take() {
+            let _ = turn.send(());
+        }
+        tokio::select! {
+            biased;
+            joined = &mut task.join => {
+                outcomes[i] = outcome(joined);
+                log_end(&shared[i], outcomes[i]);
+                continue;
+            }
+            _ = &mut timer => {}
+        }
+        if !reserve {
+            // ¾·T: this service and every earlier one still in its body are the stragglers; the
+            // stop hooks of the others get the reserve.
+            reserve = true;
+            abort(i, &tasks[i], &mut outcomes, fraction(timeout, 3, 4));
+            for j in (0..i).rev() {
+                if shared[j].status.stage() == Stage::Body && !tasks[j].join.is_finished() {
+                    abort(j, &tasks[j], &mut outcomes, fraction(timeout, 3, 4));
+                }
+            }
+            timer.as_mut().reset(end);
+            continue;
+        }
+        // T: this one is aborted; the hooks that never got their turn are skipped.
+        abort(i, &tasks[i], &mut outcomes, timeout);
+        let mut skipped = Vec::new();
+        for j in (0..i).rev() {
+            if outcomes[j] == Outcome::Aborted {
+                continue;
+            }
+            let task = &mut tasks[j];
+            if task.join.is_finished() {
+                outcomes[j] = outcome((&mut task.join).await);
+                log_end(&shared[j], outcomes[j]);
+            } else {
+                task.join.abort();
+                shared[j].status.set_state(State::Aborted);
+                outcomes[j] = Outcome::HookSkipped;
+                skipped.push(shared[j].name.to_string());
+            }
+        }
+        if !skipped.is_empty() {
+            tracing::warn!(services = %skipped.join(", "), "stop hooks skipped: the shutdown timeout ran out before their turn");
+        }
+        break;
+    }
+
+    let elapsed = begun.elapsed();
+    let services = shared
+        .iter()
+        .zip(outcomes)
+        .map(|(s, outcome)| ServiceReport {
+            name: s.name.to_string(),
+            outcome,
+            runs: s.status.runs(),
+            failed_runs: s.status.failures(),
+        })
+        .collect::<Vec<_>>();
+    let report = Report {
+        reason,
+        services,
+        shutdown: elapsed,
+    };
+    let stopped = report.with_outcome(Outcome::Stopped).count();
+    let failed_runs = report.failed_runs().collect::<Vec<_>>().join(", ");
+    if report.is_clean() {
+        tracing::info!(stopped, failed_runs, elapsed = ?elapsed, "host stopped");
+    } else {
+        let names = |o: Outcome| report.with_outcome(o).collect::<Vec<_>>().join(", ");
+        let (failed, aborted, skipped) = (
+            names(Outcome::Failed),
+            names(Outcome::Aborted),
+            names(Outcome::HookSkipped),
+        );
+        tracing::warn!(stopped, failed, aborted, skipped, failed_runs, elapsed = ?elapsed, "host stopped");
+    }
+    handle.set_phase(Phase::Stopped);
+    handle.set_services(Arc::from([]));
+    (report, aborted)
+}
+
+fn outcome(joined: Result<Exit, tokio::task::JoinError>) -> Outcome {
+    match joined {
+        Ok(Exit::Stopped) => Outcome::Stopped,
+        Ok(Exit::NotStarted) => Outcome::NotStarted,
+        Ok(Exit::Failed | Exit::StartFailed) => Outcome::Failed,
+        // The task catches every panic of the service; only an abort by someone else gets here.
+        Err(_) => Outcome::Failed,
+    }
+}
+
+fn log_end(svc: &ServiceShared, outcome: Outcome) {
+    if outcome == Outcome::Stopped {
+        tracing::info!(parent: &service_span(svc), "stopped");
+    }
+}

@@ -1,0 +1,193 @@
+//! [`Service`]: a named, configured, type-erased service, what the macros generate and what users
+//! build by hand; and the hosted service's [`Body`] (the periodic one is in `periodic`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::context::Context;
+use crate::error::{BoxError, Failure};
+use crate::location::Location;
+use crate::panic;
+use crate::periodic::Periodic;
+use crate::policy::FailurePolicy;
+use crate::schedule::{Schedule, ScheduleError};
+use crate::service::{HostedService, Job};
+use crate::status::ServiceKind;
+use crate::supervisor::{self, Body, Spawned, Task};
+
+/// A named, configured service, ready to hand to [`Builder::service`](crate::Builder::service).
+///
+/// This is what the attribute macros produce for every annotated item, and what you build by hand
+/// for services created at run time (for example from configuration).
+#[must_use = "a Service does nothing until it is given to `Host::builder().service(…)`"]
+pub struct Service {
+    pub(crate) name: Arc<str>,
+    pub(crate) location: Location,
+    pub(crate) order: i32,
+    pub(crate) policy: Option<FailurePolicy>,
+    pub(crate) slot: Box<dyn Slot>,
+}
+
+impl Service {
+    /// A [`HostedService`] under `name`. A restart (under [`FailurePolicy::Restart`]) runs the
+    /// hooks again on this same value; use [`hosted_with`](Self::hosted_with) for a fresh value per
+    /// restart.
+    #[track_caller]
+    pub fn hosted(name: impl Into<Arc<str>>, service: impl HostedService) -> Self {
+        Self::new(name.into(), Box::new(hosted(service, None::<fn() -> _>)))
+    }
+
+    /// A [`HostedService`] built by `constructor`, now and again for every restart, so that a
+    /// restart never reuses the state a failed run left. `#[hosted_service]` on a type generates
+    /// this with `Default::default` or its `new = path`.
+    ///
+    /// A panic in the constructor is a failure of the service: at build time
+    /// ([`Error::Constructor`](crate::Error::Constructor)) or, for a restart, under its policy.
+    #[track_caller]
+    pub fn hosted_with<S: HostedService>(
+        name: impl Into<Arc<str>>,
+        mut constructor: impl FnMut() -> S + Send + 'static,
+    ) -> Self {
+        let first = constructor();
+        Self::new(name.into(), Box::new(hosted(first, Some(constructor))))
+    }
+
+    /// A periodic service: `job` runs on `schedule`, never overlapping itself.
+    #[track_caller]
+    pub fn periodic(name: impl Into<Arc<str>>, schedule: Schedule, job: impl Job) -> Self {
+        Self::new(name.into(), Box::new(Periodic::new(schedule, job)))
+    }
+
+    #[track_caller]
+    fn new(name: Arc<str>, slot: Box<dyn Slot>) -> Self {
+        Service {
+            name,
+            location: std::panic::Location::caller().into(),
+            order: 0,
+            policy: None,
+            slot,
+        }
+    }
+
+    /// Start order: lower values start first (default 0); ties start in name order. Stop order is
+    /// the reverse.
+    pub fn order(mut self, order: i32) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// What happens when this service fails (default: the host's, see
+    /// [`Builder::on_failure`](crate::Builder::on_failure)).
+    pub fn on_failure(mut self, policy: FailurePolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Overrides the recorded source location (used by the attribute macros).
+    #[doc(hidden)]
+    pub fn at(mut self, file: &'static str, line: u32, column: u32) -> Self {
+        self.location = Location { file, line, column };
+        self
+    }
+
+    /// The service's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the service was defined.
+    pub fn location(&self) -> Location {
+        self.location
+    }
+
+    /// Hosted or periodic.
+    pub fn kind(&self) -> ServiceKind {
+        self.slot.kind()
+    }
+
+    /// The schedule of a periodic service.
+    pub fn schedule(&self) -> Option<&Schedule> {
+        self.slot.schedule()
+    }
+}
+
+impl fmt::Debug for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Service")
+            .field("name", &self.name)
+            .field("kind", &self.kind())
+            .field("order", &self.order)
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A service as the host holds it: validated at build time, then spawned onto its task.
+pub(crate) trait Slot: Send + 'static {
+    fn kind(&self) -> ServiceKind;
+    fn validate(&self) -> Result<(), ScheduleError>;
+    fn schedule(&self) -> Option<&Schedule>;
+    fn spawn(self: Box<Self>, task: Task) -> Spawned;
+}
+
+impl<B: Body> Slot for B {
+    fn kind(&self) -> ServiceKind {
+        B::KIND
+    }
+
+    fn validate(&self) -> Result<(), ScheduleError> {
+        Body::validate(self)
+    }
+
+    fn schedule(&self) -> Option<&Schedule> {
+        Body::schedule(self)
+    }
+
+    fn spawn(self: Box<Self>, task: Task) -> Spawned {
+        // Moved out of the box: the task holds the service inline, one allocation per service.
+        supervisor::spawn(*self, task)
+    }
+}
+
+/// A [`HostedService`] and, where it has one, the constructor a restart takes a fresh value from.
+struct Hosted<S, F> {
+    service: S,
+    constructor: Option<F>,
+}
+
+fn hosted<S: HostedService, F: FnMut() -> S + Send + 'static>(service: S, constructor: Option<F>) -> Hosted<S, F> {
+    Hosted { service, constructor }
+}
+
+impl<S: HostedService, F: FnMut() -> S + Send + 'static> Body for Hosted<S, F> {
+    const KIND: ServiceKind = ServiceKind::Hosted;
+    const HOOKS: bool = true;
+
+    fn start<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a {
+        self.service.start(ctx)
+    }
+
+    async fn run_once(&mut self, ctx: &Context) -> Result<(), Failure> {
+        let status = ctx.status();
+        let epoch = ctx.host().epoch();
+        status.run_started(epoch, tokio::time::Instant::now());
+        let result = panic::catch(self.service.run(ctx), &status.busy).await;
+        status.run_ended(epoch, tokio::time::Instant::now());
+        if let Err(failure) = &result {
+            status.failed(failure.to_string());
+        }
+        result
+    }
+
+    fn stop<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a {
+        self.service.stop(ctx)
+    }
+
+    fn renew(&mut self) -> Result<(), Failure> {
+        let Some(constructor) = &mut self.constructor else {
+            return Ok(());
+        };
+        let fresh = panic::call_caught(constructor)?;
+        panic::drop_caught(std::mem::replace(&mut self.service, fresh))
+    }
+}

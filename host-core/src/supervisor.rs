@@ -1,0 +1,316 @@
+//! One task per service, spawned here and nowhere else: its start hook, its body under the failure
+//! policy (restarts with back-off and intensity), then its stop hook when the shutdown gives it
+//! its turn. Nothing a service does can end its task unnoticed: every future and value of the
+//! service is polled and dropped with panics caught, and the task as a whole is guarded too.
+
+use std::collections::VecDeque;
+use std::future::Future;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::{Instrument, Span};
+
+use crate::clock::deadline;
+use crate::context::Context;
+use crate::error::{BoxError, Failure, ServiceFailure, humanize};
+use crate::panic::{self, Caught};
+use crate::policy::FailurePolicy;
+use crate::schedule::{Schedule, ScheduleError};
+use crate::status::{ServiceKind, Stage, State};
+
+/// A service as its task runs it: hooks, a body run once per (re)start, and a way to a fresh value
+/// for a restart. Implemented by the hosted and the periodic service.
+pub(crate) trait Body: Send + 'static {
+    /// Hosted or periodic.
+    const KIND: ServiceKind;
+    /// Whether the service has start and stop hooks (the host synchronises with those).
+    const HOOKS: bool;
+
+    /// Checks the configuration once, at build time.
+    fn validate(&self) -> Result<(), ScheduleError> {
+        Ok(())
+    }
+
+    /// The schedule of a periodic service.
+    fn schedule(&self) -> Option<&Schedule> {
+        None
+    }
+
+    fn start<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a;
+
+    /// Runs the body until it ends; failed runs are counted in the status by the body itself.
+    fn run_once<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), Failure>> + Send + 'a;
+
+    fn stop<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a;
+
+    /// Before a restart: replaces the value with a fresh one from its constructor, where it has one.
+    fn renew(&mut self) -> Result<(), Failure>;
+}
+
+/// How a service's task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Stopped before its start hook completed (a stop request during start-up).
+    NotStarted,
+    /// Its start hook failed; the host was told through [`Spawned::started`].
+    StartFailed,
+    /// Ended cleanly: cancelled and returned, or finished before shutdown; stop hook done.
+    Stopped,
+    /// Failed (body, restart intensity, stop hook, or its value's `Drop`) and was not restarted.
+    Failed,
+}
+
+/// What a service's task needs besides the service.
+pub(crate) struct Task {
+    pub(crate) ctx: Context,
+    pub(crate) policy: FailurePolicy,
+    pub(crate) span: Span,
+}
+
+/// A spawned service, as the host holds it.
+pub(crate) struct Spawned {
+    pub(crate) join: JoinHandle<Exit>,
+    /// The start hook's outcome (services with hooks only).
+    pub(crate) started: Option<oneshot::Receiver<Result<(), Failure>>>,
+    /// Sent by the shutdown when the service's stop hook may run (services with hooks only).
+    pub(crate) turn: Option<oneshot::Sender<()>>,
+}
+
+struct Hooks {
+    started: oneshot::Sender<Result<(), Failure>>,
+    turn: oneshot::Receiver<()>,
+}
+
+/// Spawns `body`'s whole life on its own task. Every service task in the host is spawned here.
+pub(crate) fn spawn<B: Body>(body: B, task: Task) -> Spawned {
+    let Task { ctx, policy, span } = task;
+    let (hooks, started, turn) = if B::HOOKS {
+        let (started_tx, started_rx) = oneshot::channel();
+        let (turn_tx, turn_rx) = oneshot::channel();
+        let hooks = Hooks {
+            started: started_tx,
+            turn: turn_rx,
+        };
+        (Some(hooks), Some(started_rx), Some(turn_tx))
+    } else {
+        (None, None, None)
+    };
+    let guard = ctx.clone();
+    let join = tokio::spawn(
+        async move {
+            let life = std::pin::pin!(Caught::new(lifecycle(body, ctx, policy, hooks), &guard.status().busy));
+            match life.await {
+                Ok(exit) => exit,
+                // Everything the service runs is caught inside; only a host bug gets here, and it is
+                // still the service's failure, handled now rather than found at shutdown.
+                Err(payload) => {
+                    let failure = Failure::from_panic(payload);
+                    tracing::error!(error = %failure, "the service's task panicked");
+                    guard.status().set_state(State::Failed);
+                    guard.status().set_stage(Stage::Done);
+                    let stop_host = !matches!(policy, FailurePolicy::Ignore);
+                    report(&guard, failure, stop_host);
+                    Exit::Failed
+                }
+            }
+        }
+        .instrument(span),
+    );
+    Spawned { join, started, turn }
+}
+
+fn report(ctx: &Context, failure: Failure, stop_host: bool) {
+    let failure = ServiceFailure {
+        service: ctx.name().to_owned(),
+        failure,
+    };
+    ctx.host().report_failure(failure, stop_host);
+}
+
+async fn lifecycle<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy, hooks: Option<Hooks>) -> Exit {
+    let status = ctx.status();
+    let turn = match hooks {
+        None => None,
+        Some(Hooks { started, turn }) => {
+            status.set_stage(Stage::Starting);
+            // A stop request drops a start hook that is still running: the service never started.
+            let result = tokio::select! {
+                biased;
+                _ = ctx.cancelled() => None,
+                r = panic::catch(body.start(&ctx), &status.busy) => Some(r),
+            };
+            match result {
+                None => return end(body, &ctx, Exit::NotStarted),
+                Some(Err(failure)) => {
+                    status.set_state(State::Failed);
+                    let _ = started.send(Err(failure));
+                    return end(body, &ctx, Exit::StartFailed);
+                }
+                Some(Ok(())) => {
+                    let _ = started.send(Ok(()));
+                }
+            }
+            Some(turn)
+        }
+    };
+    status.set_stage(Stage::Body);
+    let mut exit = supervise(&mut body, &ctx, &policy).await;
+    if let Some(turn) = turn {
+        status.set_stage(Stage::AwaitingStop);
+        // The shutdown gives the turn once every service started after this one is done (or the
+        // host's run was dropped, which drops the sender).
+        let _ = turn.await;
+        status.set_stage(Stage::StopHook);
+        if let Err(failure) = panic::catch(body.stop(&ctx), &status.busy).await {
+            tracing::error!(error = %failure, "stop hook failed");
+            status.failed(failure.to_string());
+            report(&ctx, failure, true);
+            exit = Exit::Failed;
+        }
+    }
+    end(body, &ctx, exit)
+}
+
+/// Drops the service's value (a panic in its `Drop` is its failure) and records the end.
+fn end<B>(body: B, ctx: &Context, exit: Exit) -> Exit {
+    let status = ctx.status();
+    let exit = match panic::drop_caught(body) {
+        Ok(()) => exit,
+        Err(failure) => {
+            tracing::error!(error = %failure, "the service panicked while being dropped");
+            status.failed(failure.to_string());
+            report(ctx, failure, true);
+            Exit::Failed
+        }
+    };
+    match exit {
+        Exit::Stopped => status.set_state(State::Stopped),
+        Exit::Failed | Exit::StartFailed => status.set_state(State::Failed),
+        Exit::NotStarted => {}
+    }
+    status.set_stage(Stage::Done);
+    exit
+}
+
+/// What supervision remembers between restarts; created on the first failure only, so that a
+/// service that never fails carries one pointer for it in its task.
+struct Restarts {
+    /// Restart instants within the intensity window.
+    at: VecDeque<Instant>,
+    rng: fastrand::Rng,
+}
+
+// Everything that lives across `run_once` below is stored in every service's task for its whole
+// life: keep it small (references, and boxes for what only the failure path uses).
+async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy) -> Exit {
+    let status = ctx.status();
+    let epoch = ctx.host().epoch();
+    let mut history: Option<Box<Restarts>> = None;
+    // A failure of the restart itself (its start hook or constructor), handled like a body's.
+    let mut restart_failed: Option<Failure> = None;
+    loop {
+        let outcome = match restart_failed.take() {
+            Some(failure) => Err(failure),
+            None => body.run_once(ctx).await,
+        };
+        let failure = match outcome {
+            Ok(()) if ctx.is_cancelled() => return Exit::Stopped,
+            Ok(()) => {
+                tracing::info!("body finished before shutdown; the service stays registered until then");
+                status.set_state(State::Stopped);
+                return Exit::Stopped;
+            }
+            Err(failure) => failure,
+        };
+        let error = tracing::field::display(&failure);
+        if ctx.is_cancelled() {
+            tracing::error!(%error, "service failed while stopping");
+            status.set_state(State::Failed);
+            report(ctx, failure, true);
+            return Exit::Failed;
+        }
+        let restart = match *policy {
+            FailurePolicy::StopHost => {
+                tracing::error!(%error, policy = "stop-host", "service failed; stopping the host");
+                status.set_state(State::Failed);
+                report(ctx, failure, true);
+                return Exit::Failed;
+            }
+            FailurePolicy::Ignore => {
+                tracing::error!(%error, policy = "ignore", "service failed; the host goes on without it");
+                status.set_state(State::Failed);
+                return Exit::Failed;
+            }
+            FailurePolicy::Restart(restart) => restart,
+        };
+        let Restarts { at: restarts, rng } = &mut **history.get_or_insert_with(|| {
+            Box::new(Restarts {
+                at: VecDeque::new(),
+                rng: fastrand::Rng::new(),
+            })
+        });
+        let now = Instant::now();
+        while restarts
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= restart.window)
+        {
+            restarts.pop_front();
+        }
+        let recent = u32::try_from(restarts.len()).unwrap_or(u32::MAX);
+        if recent >= restart.max_restarts {
+            tracing::error!(
+                %error,
+                restarts = recent,
+                window = %humanize(restart.window),
+                "service failed: more than {} restarts within {}; escalating: stopping the host",
+                restart.max_restarts,
+                humanize(restart.window),
+            );
+            status.set_state(State::Failed);
+            report(ctx, failure, true);
+            return Exit::Failed;
+        }
+        let delay = restart.delay(recent, rng);
+        tracing::warn!(%error, attempt = recent + 1, delay = %humanize(delay), "service failed; restarting after back-off");
+        status.set_state(State::Restarting);
+        let at = deadline(now, delay);
+        status.set_next_run(epoch, Some(at));
+        // Boxed: the back-off's timer takes space only while backing off.
+        let stopped = Box::pin(async {
+            tokio::select! {
+                biased;
+                _ = ctx.cancelled() => true,
+                _ = tokio::time::sleep_until(at) => false,
+            }
+        })
+        .await;
+        status.set_next_run(epoch, None);
+        if stopped {
+            return Exit::Stopped;
+        }
+        restarts.push_back(Instant::now());
+        status.restarted();
+        restart_failed = Box::pin(fresh_start(body, ctx)).await.err();
+        if restart_failed.is_none() {
+            tracing::info!(attempt = recent + 1, "service restarted");
+        }
+    }
+}
+
+/// A restart is a fresh start: the failed value's stop hook (its failure is logged), a fresh value
+/// from the constructor where there is one, and the start hook again.
+async fn fresh_start<B: Body>(body: &mut B, ctx: &Context) -> Result<(), Failure> {
+    let busy = &ctx.status().busy;
+    if B::HOOKS {
+        if let Err(failure) = panic::catch(body.stop(ctx), busy).await {
+            tracing::warn!(error = %failure, "stop hook of the failed instance failed; restarting anyway");
+        }
+    }
+    body.renew()?;
+    if B::HOOKS {
+        ctx.status().set_state(State::Starting);
+        panic::catch(body.start(ctx), busy).await?;
+    }
+    Ok(())
+}
