@@ -239,6 +239,15 @@ impl Host {
     }
 }
 
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("services", &self.services)
+            .field("shutdown_timeout", &self.options.shutdown_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Cancels every service when the run's future is dropped before it ended.
 struct RunGuard<'a> {
     handle: &'a HostHandle,

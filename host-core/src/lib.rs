@@ -128,7 +128,11 @@ pub mod __private {
 
     impl<T: crate::HostedService> RegisteredService for T {}
 
-    /// Compile-time check that a type registered with `#[hosted_service]` implements
-    /// [`HostedService`](crate::HostedService), with the message of [`RegisteredService`].
-    pub const fn assert_registered_service<T: RegisteredService>() {}
+    /// [`Service::hosted_with`](crate::Service::hosted_with) for a type registered with
+    /// `#[hosted_service]`: the bound is [`RegisteredService`], so that a missing
+    /// [`HostedService`](crate::HostedService) impl gets its message, once.
+    #[track_caller]
+    pub fn hosted_with<T: RegisteredService>(name: &'static str, constructor: fn() -> T) -> crate::Service {
+        crate::Service::hosted_with(name, constructor)
+    }
 }

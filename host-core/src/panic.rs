@@ -96,8 +96,13 @@ pub(crate) fn into_failure(result: Result<Result<(), BoxError>, Payload>) -> Res
     }
 }
 
-/// Runs a hook or body to completion; an error or a panic becomes a [`Failure`].
-pub(crate) async fn catch<F: Future<Output = Result<(), BoxError>>>(fut: F, busy: &AtomicBool) -> Result<(), Failure> {
+/// Calls `make` and runs the hook or body it returns to completion; an error or a panic (while
+/// making, polling or dropping the future) becomes a [`Failure`].
+pub(crate) async fn catch<F: Future<Output = Result<(), BoxError>>>(
+    make: impl FnOnce() -> F,
+    busy: &AtomicBool,
+) -> Result<(), Failure> {
+    let fut = call_caught(make)?;
     into_failure(Caught::new(fut, busy).await)
 }
 
@@ -130,7 +135,7 @@ mod tests {
             let _guard = PanicsOnDrop;
             Ok::<(), BoxError>(())
         };
-        let failure = catch(fut, &busy).await.unwrap_err();
+        let failure = catch(|| fut, &busy).await.unwrap_err();
         assert_eq!(failure.to_string(), "panicked: drop");
         assert!(!busy.load(Relaxed));
     }

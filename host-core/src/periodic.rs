@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use crate::clock::{deadline, jitter};
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
-use crate::panic::{Caught, into_failure};
+use crate::panic::{Caught, call_caught, into_failure};
 use crate::schedule::{Schedule, ScheduleError, Tick, Timeline};
 use crate::service::Job;
 use crate::status::{ServiceKind, State};
@@ -100,13 +100,21 @@ impl<J: Job> Body for Periodic<J> {
             status.run_started(*epoch, started);
             // The run's future lives in this loop's own state, pinned once where it is built: no
             // intermediate future around it, so nothing of it is copied or stored twice.
+            // A panic while making the run's future is a failed run too.
             let outcome = match schedule.timeout {
-                None => into_failure(Caught::new(job.run(ctx, tick), &status.busy).await),
-                Some(limit) => {
+                None => match call_caught(|| job.run(ctx, tick)) {
+                    Ok(run) => into_failure(Caught::new(run, &status.busy).await),
+                    Err(failure) => Err(failure),
+                },
+                Some(limit) => 'run: {
                     let run_ctx = ctx.for_run();
                     let end = deadline(started, limit);
                     sleep.as_mut().reset(end);
-                    let mut run = pin!(Caught::new(job.run(&run_ctx, tick), &status.busy));
+                    let run = match call_caught(|| job.run(&run_ctx, tick)) {
+                        Ok(run) => run,
+                        Err(failure) => break 'run Err(failure),
+                    };
+                    let mut run = pin!(Caught::new(run, &status.busy));
                     // The run first, then its deadline (as `tokio::time::timeout` polls).
                     let finished = std::future::poll_fn(|cx| match run.as_mut().poll(cx) {
                         Poll::Ready(result) => Poll::Ready(Some(result)),

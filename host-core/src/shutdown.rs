@@ -49,10 +49,11 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle
     tracing::info!(reason = %reason, timeout = %humanize(timeout), "host stopping");
     let spawned = tasks.len();
     let mut outcomes: Vec<Outcome> = vec![Outcome::NotStarted; shared.len()];
-    for svc in &shared[..spawned] {
+    for svc in shared[..spawned].iter().rev() {
         if svc.status.stage() != Stage::Done {
             svc.status.set_state(State::Stopping);
         }
+        tracing::info!(parent: &service_span(svc), "stopping");
     }
     // Usually cancelled already by the stop request; the run's drop guard relies on this too.
     handle.stop_token().cancel();
@@ -146,7 +147,9 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle
     };
     let stopped = report.with_outcome(Outcome::Stopped).count();
     let failed_runs = report.failed_runs().collect::<Vec<_>>().join(", ");
-    if report.is_clean() {
+    if report.is_clean() && failed_runs.is_empty() {
+        tracing::info!(stopped, elapsed = ?elapsed, "host stopped");
+    } else if report.is_clean() {
         tracing::info!(stopped, failed_runs, elapsed = ?elapsed, "host stopped");
     } else {
         let names = |o: Outcome| report.with_outcome(o).collect::<Vec<_>>().join(", ");

@@ -171,7 +171,7 @@ impl<S: HostedService, F: FnMut() -> S + Send + 'static> Body for Hosted<S, F> {
         let status = ctx.status();
         let epoch = ctx.host().epoch();
         status.run_started(epoch, tokio::time::Instant::now());
-        let result = panic::catch(self.service.run(ctx), &status.busy).await;
+        let result = panic::catch(|| self.service.run(ctx), &status.busy).await;
         status.run_ended(epoch, tokio::time::Instant::now());
         if let Err(failure) = &result {
             status.failed(failure.to_string());

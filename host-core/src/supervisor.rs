@@ -138,7 +138,7 @@ async fn lifecycle<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy, ho
             let result = tokio::select! {
                 biased;
                 _ = ctx.cancelled() => None,
-                r = panic::catch(body.start(&ctx), &status.busy) => Some(r),
+                r = panic::catch(|| body.start(&ctx), &status.busy) => Some(r),
             };
             match result {
                 None => return end(body, &ctx, Exit::NotStarted),
@@ -162,7 +162,7 @@ async fn lifecycle<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy, ho
         // host's run was dropped, which drops the sender).
         let _ = turn.await;
         status.set_stage(Stage::StopHook);
-        if let Err(failure) = panic::catch(body.stop(&ctx), &status.busy).await {
+        if let Err(failure) = panic::catch(|| body.stop(&ctx), &status.busy).await {
             tracing::error!(error = %failure, "stop hook failed");
             status.failed(failure.to_string());
             report(&ctx, failure, true);
@@ -303,14 +303,14 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy)
 async fn fresh_start<B: Body>(body: &mut B, ctx: &Context) -> Result<(), Failure> {
     let busy = &ctx.status().busy;
     if B::HOOKS {
-        if let Err(failure) = panic::catch(body.stop(ctx), busy).await {
+        if let Err(failure) = panic::catch(|| body.stop(ctx), busy).await {
             tracing::warn!(error = %failure, "stop hook of the failed instance failed; restarting anyway");
         }
     }
     body.renew()?;
     if B::HOOKS {
         ctx.status().set_state(State::Starting);
-        panic::catch(body.start(ctx), busy).await?;
+        panic::catch(|| body.start(ctx), busy).await?;
     }
     Ok(())
 }

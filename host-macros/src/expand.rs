@@ -52,10 +52,7 @@ pub(crate) fn service(config: &Config) -> TokenStream {
                 }
             };
             let service = quote_spanned! {ident.span()=>
-                #krate::Service::hosted_with(__host_name, {
-                    const { #krate::__private::assert_registered_service::<#ident>() };
-                    __host_new
-                })
+                #krate::__private::hosted_with::<#ident>(__host_name, __host_new)
             };
             (ident, definition, service)
         }

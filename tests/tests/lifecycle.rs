@@ -647,7 +647,7 @@ fn an_invalid_schedule_is_reported_with_the_service_name() {
 }
 
 #[test]
-fn a_runtime_without_an_io_driver_runs_without_signal_handling_instead_of_panicking() {
+fn a_runtime_without_an_io_driver_still_runs_with_signals_caught() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()

@@ -180,8 +180,7 @@ fn name_overrides_the_default() {
     let error = Host::builder()
         .only([default])
         .build()
-        .err()
-        .expect("no service has the default name");
+        .expect_err("no service has the default name");
     assert!(matches!(error, Error::UnknownService { name, .. } if name == default));
 }
 
@@ -200,8 +199,7 @@ fn the_registration_records_the_functions_own_line() {
     let error = Host::builder()
         .service(by_hand)
         .build()
-        .err()
-        .expect("two services share a name");
+        .expect_err("two services share a name");
     let Error::DuplicateName { first, .. } = error else {
         panic!("unexpected error: {error}")
     };

@@ -2,16 +2,14 @@
 //! second signal. Unpaused by nature; synchronised on log lines, never on sleeps.
 #![cfg(unix)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// How long a test waits for an expected log line or exit before failing (generous: CI machines
-/// are slow; a passing run never waits this long).
-const PATIENCE: Duration = Duration::from_secs(60);
+use common::process::Proc;
 
 /// Builds the examples once per test binary and returns the path of `name`.
 fn example(name: &str) -> PathBuf {
@@ -48,101 +46,8 @@ fn example(name: &str) -> PathBuf {
     exe.parent().unwrap().parent().unwrap().join("examples").join(name)
 }
 
-/// A running example with its merged output read line by line.
-struct Proc {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Proc {
-    fn spawn(name: &str, env: &[(&str, &str)]) -> Proc {
-        let mut cmd = Command::new(example(name));
-        cmd.env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("example starts");
-        let (tx, lines) = channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Proc {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits until a line containing `needle` appears; returns it.
-    fn wait_for(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            match self
-                .lines
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
-                    let _ = self.child.kill();
-                    panic!(
-                        "no line containing {needle:?}; output so far:\n{}",
-                        self.seen.join("\n")
-                    );
-                }
-            }
-        }
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{sig}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-
-    /// Waits for the exit; returns the status and the whole output.
-    fn wait(mut self) -> (ExitStatus, String) {
-        let deadline = Instant::now() + PATIENCE;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("the process did not exit; output:\n{}", self.seen.join("\n"));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        // The pipes close at exit: collect the rest of the output.
-        while let Ok(line) = self.lines.recv_timeout(PATIENCE) {
-            self.seen.push(line);
-        }
-        (status, self.seen.join("\n"))
-    }
-}
-
 fn graceful_stop_on(sig: &str) {
-    let mut p = Proc::spawn("01_quickstart", &[]);
+    let mut p = Proc::spawn(&example("01_quickstart"), &[]);
     p.wait_for("host started");
     p.signal(sig);
     let (status, out) = p.wait();
@@ -161,7 +66,7 @@ fn graceful_stop_on(sig: &str) {
         for step in ["starting", "started", "stopping", "stopped"] {
             assert!(
                 out.lines()
-                    .any(|l| l.contains(&format!("name={service}")) && l.trim_end().ends_with(step)),
+                    .any(|l| l.contains(&format!("name={service}")) && l.contains(&format!(": {step}"))),
                 "no `{step}` line for {service}:\n{out}"
             );
         }
@@ -183,7 +88,7 @@ fn sigint_stops_every_service_gracefully_and_exits_0() {
 
 #[test]
 fn a_failing_service_under_stop_host_exits_1() {
-    let (status, out) = Proc::spawn("14_exit_codes", &[("HOST_DEMO", "fail")]).wait();
+    let (status, out) = Proc::spawn(&example("14_exit_codes"), &[("HOST_DEMO", "fail")]).wait();
     assert_eq!(status.code(), Some(1), "{out}");
     assert!(out.contains("service failed; stopping the host"), "{out}");
     assert!(out.contains("lost the connection to ingest"), "{out}");
@@ -193,7 +98,7 @@ fn a_failing_service_under_stop_host_exits_1() {
 #[test]
 fn a_service_ignoring_cancellation_is_aborted_at_the_timeout_and_exits_3() {
     let mut p = Proc::spawn(
-        "14_exit_codes",
+        &example("14_exit_codes"),
         &[("HOST_DEMO", "stuck"), ("HOST_SHUTDOWN_TIMEOUT", "1s")],
     );
     p.wait_for("host started");
@@ -206,7 +111,7 @@ fn a_service_ignoring_cancellation_is_aborted_at_the_timeout_and_exits_3() {
     assert!(took < Duration::from_secs(6), "shutdown took {took:?}:\n{out}");
     assert!(
         out.lines()
-            .any(|l| l.contains("name=stubborn") && l.contains("still running at the shutdown timeout; aborting")),
+            .any(|l| l.contains("name=stubborn") && l.contains("still running at its shutdown deadline; aborted")),
         "{out}"
     );
     assert!(out.contains("shutdown timed out after 1s; aborted: stubborn"), "{out}");
@@ -215,7 +120,7 @@ fn a_service_ignoring_cancellation_is_aborted_at_the_timeout_and_exits_3() {
 #[test]
 fn a_second_signal_during_shutdown_exits_at_once_with_130() {
     let mut p = Proc::spawn(
-        "14_exit_codes",
+        &example("14_exit_codes"),
         &[("HOST_DEMO", "stuck"), ("HOST_SHUTDOWN_TIMEOUT", "1h")],
     );
     p.wait_for("host started");

@@ -1,6 +1,8 @@
 //! Shared helpers for the runtime tests: an event recorder on tokio's (paused) clock.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
