@@ -39,6 +39,14 @@ pub(crate) struct ServiceShared {
     pub(crate) status: StatusCell,
 }
 
+impl ServiceShared {
+    /// The span every log line of the service is in (created again where needed rather than kept
+    /// per service for the host's whole life).
+    pub(crate) fn span(&self) -> tracing::Span {
+        tracing::info_span!("service", name = %self.name)
+    }
+}
+
 impl Context {
     pub(crate) fn new(shared: Arc<ServiceShared>) -> Self {
         Context {

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -12,7 +12,6 @@ use crate::context::ServiceShared;
 use crate::error::ServiceFailure;
 use crate::report::StopReason;
 use crate::status::ServiceStatus;
-use crate::watchdog;
 
 /// The moments of the host's lifetime, in order (.NET's `IHostApplicationLifetime` and
 /// `IHostedLifecycleService`).
@@ -69,8 +68,8 @@ struct HostShared {
     /// A fixed wall-clock time for `epoch` (tests of cron schedules); `None`: the system clock.
     wall_origin: WallOrigin,
     shutdown_timeout: Duration,
-    /// The watchdog thread of a host that owns its process, told when a stop is requested.
-    watchdog: OnceLock<watchdog::Notifier>,
+    /// Told when a stop is requested: the watchdog thread of a host that owns its process.
+    stop_listener: OnceLock<mpsc::UnboundedSender<()>>,
 }
 
 impl HostHandle {
@@ -85,7 +84,7 @@ impl HostHandle {
                 epoch: Instant::now(),
                 wall_origin,
                 shutdown_timeout,
-                watchdog: OnceLock::new(),
+                stop_listener: OnceLock::new(),
             }),
         }
     }
@@ -165,21 +164,17 @@ impl HostHandle {
         }
         let _ = self.inner.reason.set(reason);
         self.inner.stop.cancel();
-        if let Some(watchdog) = self.inner.watchdog.get() {
-            watchdog.stop_requested();
+        if let Some(listener) = self.inner.stop_listener.get() {
+            let _ = listener.send(());
         }
     }
 
-    /// Connects the watchdog thread; a stop already requested is passed on at once.
-    pub(crate) fn set_watchdog(&self, watchdog: watchdog::Notifier) {
-        let watchdog = self.inner.watchdog.get_or_init(|| watchdog);
+    /// Sets who is told of the stop request (once); a stop already requested is passed on at once.
+    pub(crate) fn listen_for_stop(&self, listener: mpsc::UnboundedSender<()>) {
+        let listener = self.inner.stop_listener.get_or_init(|| listener);
         if self.is_stop_requested() {
-            watchdog.stop_requested();
+            let _ = listener.send(());
         }
-    }
-
-    pub(crate) fn watchdog(&self) -> Option<&watchdog::Notifier> {
-        self.inner.watchdog.get()
     }
 
     pub(crate) fn set_phase(&self, phase: Phase) {

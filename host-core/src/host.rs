@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use tracing::Span;
-
 use crate::builder::{Builder, Options, discard};
 use crate::context::{Context, ServiceShared};
 use crate::error::{Error, ServiceFailure};
@@ -108,18 +106,25 @@ impl Host {
             return Err(error);
         }
         let hard_exit = options.hard_exit.unwrap_or(options.catch_signals);
-        if options.catch_signals || hard_exit {
+        let watchdog = if options.catch_signals || hard_exit {
             let watch = watchdog::Options {
                 signals: options.catch_signals,
                 hard_exit,
                 timeout: options.shutdown_timeout,
             };
-            if let Err(error) = watchdog::start(&handle, watch) {
-                tracing::warn!(%error, "running without the watchdog: stop the host through its handle");
-            }
-        }
+            watchdog::start(&handle, watch)
+                .inspect_err(
+                    |error| tracing::warn!(%error, "running without the watchdog: stop the host through its handle"),
+                )
+                .ok()
+        } else {
+            None
+        };
         // Until the run ends, dropping it cancels every service.
-        let guard = RunGuard { handle: &handle };
+        let guard = RunGuard {
+            handle: &handle,
+            watchdog: watchdog.as_ref(),
+        };
 
         // The services' tokens descend from the stop token: `HostHandle::stop()` (and so a
         // signal or a failure) cancels every service at once, before the host's task even wakes,
@@ -152,7 +157,7 @@ impl Host {
                 discard_slot(slot);
                 break;
             }
-            let span = service_span(svc);
+            let span = svc.span();
             let ctx = Context::new(svc.clone());
             svc.status.set_state(crate::State::Starting);
             match slot.schedule() {
@@ -209,7 +214,7 @@ impl Host {
         })
         .await;
         std::mem::forget(guard);
-        if let Some(watchdog) = handle.watchdog() {
+        if let Some(watchdog) = &watchdog {
             watchdog.finished(stuck);
         }
 
@@ -251,13 +256,14 @@ impl std::fmt::Debug for Host {
 /// Cancels every service when the run's future is dropped before it ended.
 struct RunGuard<'a> {
     handle: &'a HostHandle,
+    watchdog: Option<&'a watchdog::Watchdog>,
 }
 
 impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
         tracing::warn!("the host's run was dropped before it ended; cancelling every service");
         self.handle.request_stop(StopReason::Requested);
-        if let Some(watchdog) = self.handle.watchdog() {
+        if let Some(watchdog) = self.watchdog {
             watchdog.finished(Vec::new());
         }
     }
@@ -267,12 +273,6 @@ fn discard_slot(slot: Box<dyn crate::slot::Slot>) {
     if let Err(error) = crate::panic::drop_caught(slot) {
         tracing::error!(%error, "a service that never started panicked while being dropped");
     }
-}
-
-/// The span every log line of a service is in (created again where needed rather than kept per
-/// service for the host's whole life).
-pub(crate) fn service_span(service: &ServiceShared) -> Span {
-    tracing::info_span!("service", name = %service.name)
 }
 
 /// The host needs a tokio runtime with its time driver; say how to get one instead of panicking

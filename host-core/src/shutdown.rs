@@ -17,7 +17,6 @@ use crate::clock::{deadline, fraction};
 use crate::context::ServiceShared;
 use crate::error::humanize;
 use crate::handle::{HostHandle, Phase};
-use crate::host::service_span;
 use crate::report::{Outcome, Report, ServiceReport, StopReason};
 use crate::status::{Stage, State};
 use crate::supervisor::{Exit, Spawned};
@@ -53,7 +52,7 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle
         if svc.status.stage() != Stage::Done {
             svc.status.set_state(State::Stopping);
         }
-        tracing::info!(parent: &service_span(svc), "stopping");
+        tracing::info!(parent: &svc.span(), "stopping");
     }
     // Usually cancelled already by the stop request; the run's drop guard relies on this too.
     handle.stop_token().cancel();
@@ -66,7 +65,7 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle
         svc.status.set_state(State::Aborted);
         outcomes[i] = Outcome::Aborted;
         aborted.push((svc.name.clone(), task.join.abort_handle()));
-        tracing::warn!(parent: &service_span(svc), running = stage.describe(), after = %humanize(at), "still running at its shutdown deadline; aborted");
+        tracing::warn!(parent: &svc.span(), running = stage.describe(), after = %humanize(at), "still running at its shutdown deadline; aborted");
     };
 
     // In reverse start order: give the service its stop hook's turn (every service started after
@@ -177,6 +176,6 @@ fn outcome(joined: Result<Exit, tokio::task::JoinError>) -> Outcome {
 
 fn log_end(svc: &ServiceShared, outcome: Outcome) {
     if outcome == Outcome::Stopped {
-        tracing::info!(parent: &service_span(svc), "stopped");
+        tracing::info!(parent: &svc.span(), "stopped");
     }
 }

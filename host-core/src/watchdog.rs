@@ -34,37 +34,19 @@ pub const STUCK_EXIT_CODE: i32 = 3;
 /// before it exits with [`STUCK_EXIT_CODE`]: time for `run()` to return and `main` to end.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
-/// What the host tells its watchdog.
-enum Event {
-    /// A stop was requested: the deadline starts.
-    Stop,
-    /// The host's run has ended; these aborted tasks may still be running (blocked).
-    Finished(Vec<(Arc<str>, AbortHandle)>),
+/// Aborted tasks, which may still be running if they block their thread.
+type Stuck = Vec<(Arc<str>, AbortHandle)>;
+
+/// The host's side of the watchdog (the stop requests reach it through the handle).
+pub(crate) struct Watchdog {
+    finished: mpsc::UnboundedSender<Stuck>,
 }
 
-/// The host's side of the watchdog.
-#[derive(Debug)]
-pub(crate) struct Notifier {
-    events: mpsc::UnboundedSender<Event>,
-}
-
-impl std::fmt::Debug for Event {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Event::Stop => "Stop",
-            Event::Finished(_) => "Finished",
-        })
-    }
-}
-
-impl Notifier {
-    pub(crate) fn stop_requested(&self) {
-        let _ = self.events.send(Event::Stop);
-    }
-
-    /// The run has ended; `stuck` are the tasks it aborted (still running if they block).
-    pub(crate) fn finished(&self, stuck: Vec<(Arc<str>, AbortHandle)>) {
-        let _ = self.events.send(Event::Finished(stuck));
+impl Watchdog {
+    /// The run has ended; `stuck` are the tasks it aborted (still running if they block). With
+    /// none, the watchdog's thread ends.
+    pub(crate) fn finished(&self, stuck: Stuck) {
+        let _ = self.finished.send(stuck);
     }
 }
 
@@ -78,8 +60,9 @@ pub(crate) struct Options {
 
 /// Starts the watchdog thread and connects it to `handle`. Returns once the signal handlers are
 /// installed, so a signal during start-up is handled.
-pub(crate) fn start(handle: &HostHandle, options: Options) -> Result<(), String> {
-    let (events, rx) = mpsc::unbounded_channel();
+pub(crate) fn start(handle: &HostHandle, options: Options) -> Result<Watchdog, String> {
+    let (stops, stop_rx) = mpsc::unbounded_channel();
+    let (finished, finished_rx) = mpsc::unbounded_channel();
     let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
     let watched = handle.clone();
     std::thread::Builder::new()
@@ -101,21 +84,27 @@ pub(crate) fn start(handle: &HostHandle, options: Options) -> Result<(), String>
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
-                watch(watched, rx, signals, options).await;
+                watch(watched, stop_rx, finished_rx, signals, options).await;
             });
         })
         .map_err(|e| format!("cannot start the watchdog thread: {e}"))?;
     ready_rx
         .recv()
         .map_err(|_| "the watchdog thread ended before it was ready".to_owned())??;
-    handle.set_watchdog(Notifier { events });
-    Ok(())
+    handle.listen_for_stop(stops);
+    Ok(Watchdog { finished })
 }
 
-async fn watch(handle: HostHandle, mut events: mpsc::UnboundedReceiver<Event>, mut signals: Signals, options: Options) {
+async fn watch(
+    handle: HostHandle,
+    mut stops: mpsc::UnboundedReceiver<()>,
+    mut finished: mpsc::UnboundedReceiver<Stuck>,
+    mut signals: Signals,
+    options: Options,
+) {
     let mut received = 0u32;
     let mut deadline: Option<tokio::time::Instant> = None;
-    let mut stuck: Option<Vec<(Arc<str>, AbortHandle)>> = None;
+    let mut stuck: Option<Stuck> = None;
     let far = tokio::time::Instant::now() + Duration::from_secs(60 * 60 * 24 * 365);
     loop {
         let armed = options.hard_exit && deadline.is_some();
@@ -139,20 +128,14 @@ async fn watch(handle: HostHandle, mut events: mpsc::UnboundedReceiver<Event>, m
                     handle.request_stop(StopReason::Signal(name));
                 }
             }
-            event = events.recv() => match event {
-                Some(Event::Stop) => {
-                    if deadline.is_none() {
-                        let limit = options.timeout.checked_add(SHUTDOWN_GRACE);
-                        deadline = Some(limit.and_then(|l| tokio::time::Instant::now().checked_add(l)).unwrap_or(far));
-                    }
-                }
-                Some(Event::Finished(tasks)) => {
-                    if tasks.is_empty() || !options.hard_exit {
-                        return;
-                    }
-                    stuck = Some(tasks);
-                }
-                None => return,
+            Some(()) = stops.recv(), if deadline.is_none() => {
+                let limit = options.timeout.checked_add(SHUTDOWN_GRACE);
+                deadline = Some(limit.and_then(|l| tokio::time::Instant::now().checked_add(l)).unwrap_or(far));
+            }
+            // Once the run has ended with stuck tasks, only the deadline matters.
+            tasks = finished.recv(), if stuck.is_none() => match tasks {
+                Some(tasks) if !tasks.is_empty() && options.hard_exit => stuck = Some(tasks),
+                _ => return,
             },
             _ = tokio::time::sleep_until(deadline.unwrap_or(far)), if armed => {
                 let names = still_running(&handle, stuck.as_deref());
