@@ -1,7 +1,10 @@
 //! Cron schedules in IANA time zones (feature `cron`, on by default).
 //!
-//! Expressions are parsed by [croner] (5 fields, or 6 with seconds first, optionally a 7th for the
-//! year; `*`, lists, ranges, steps, `MON`/`JAN` names, `L`, `W`, `#` and `@daily`-style nicknames);
+//! Expressions are parsed by [croner] (5 fields, or 6 with seconds first; a 7th, year, field is
+//! rejected; `*`, lists, ranges, steps, `MON`/`JAN` names, `L`, `W`, `#` and `@daily`-style
+//! nicknames) and checked by `host-cron`, the same checks the macros apply at compile time: an
+//! expression that can never fire (`0 0 30 2 *`) is an error, and so is a jitter that is not below
+//! the shortest interval between two runs;
 //! time zones and calendar arithmetic come from [jiff] with the IANA database bundled, so a zone
 //! resolves the same at compile time (the macros validate it) and on a server without `tzdata`.
 //!
@@ -24,7 +27,7 @@
 //! [croner]: https://docs.rs/croner
 //! [jiff]: https://docs.rs/jiff
 
-use std::str::FromStr;
+use std::time::Duration;
 
 use croner::Cron;
 use jiff::tz::TimeZone;
@@ -36,17 +39,30 @@ use crate::schedule::ScheduleError;
 #[derive(Clone, Debug)]
 pub(crate) struct CronSpec {
     parsed: Result<(Cron, TimeZone), ScheduleError>,
+    /// The expression, for errors.
+    expr: String,
+    /// The shortest wall-clock interval between two runs (zero when the expression is invalid).
+    shortest: Duration,
 }
 
 impl CronSpec {
     pub(crate) fn new(expr: &str) -> Self {
-        CronSpec {
-            parsed: parse(expr).map(|cron| (cron, TimeZone::UTC)),
+        match parse(expr) {
+            Ok(checked) => CronSpec {
+                parsed: Ok((checked.cron, TimeZone::UTC)),
+                expr: expr.to_owned(),
+                shortest: checked.shortest_interval,
+            },
+            Err(error) => CronSpec::invalid(error),
         }
     }
 
     pub(crate) fn invalid(error: ScheduleError) -> Self {
-        CronSpec { parsed: Err(error) }
+        CronSpec {
+            parsed: Err(error),
+            expr: String::new(),
+            shortest: Duration::ZERO,
+        }
     }
 
     pub(crate) fn set_zone(&mut self, zone: &str) {
@@ -58,8 +74,18 @@ impl CronSpec {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<(), ScheduleError> {
-        self.parsed.as_ref().map(drop).map_err(Clone::clone)
+    /// The expression is valid, and `jitter` is below the shortest interval between two runs
+    /// (wall-clock time: see `host_cron` for how it is computed).
+    pub(crate) fn validate(&self, jitter: Duration) -> Result<(), ScheduleError> {
+        self.parsed.as_ref().map_err(Clone::clone)?;
+        if !jitter.is_zero() && jitter >= self.shortest {
+            return Err(ScheduleError::JitterAboveCronInterval {
+                jitter,
+                interval: self.shortest,
+                expr: self.expr.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// The first occurrence strictly after `after`, or `None` when there is none (or it is past
@@ -70,10 +96,13 @@ impl CronSpec {
     }
 }
 
-fn parse(expr: &str) -> Result<Cron, ScheduleError> {
-    Cron::from_str(expr).map_err(|e| ScheduleError::InvalidCron {
-        expr: expr.to_owned(),
-        reason: e.to_string(),
+fn parse(expr: &str) -> Result<host_cron::Checked, ScheduleError> {
+    host_cron::check(expr).map_err(|e| match e {
+        host_cron::CronError::NeverFires => ScheduleError::CronNeverFires(expr.to_owned()),
+        e => ScheduleError::InvalidCron {
+            expr: expr.to_owned(),
+            reason: e.to_string(),
+        },
     })
 }
 
@@ -94,7 +123,7 @@ impl crate::schedule::Schedule {
         let crate::schedule::Trigger::Cron(spec) = &self.trigger else {
             return Ok(Vec::new());
         };
-        spec.validate()?;
+        spec.validate(Duration::ZERO)?;
         let mut out = Vec::with_capacity(count);
         let mut at = after;
         while out.len() < count {

@@ -52,7 +52,8 @@ pub(crate) struct Args {
     // `#[periodic]`
     pub(crate) every: Option<Spanned<Duration>>,
     pub(crate) fixed_delay: Option<Spanned<Duration>>,
-    pub(crate) cron: Option<Spanned<String>>,
+    /// The expression and the shortest interval between two of its runs.
+    pub(crate) cron: Option<Spanned<(String, Duration)>>,
     pub(crate) tz: Option<Spanned<String>>,
     pub(crate) initial_delay: Option<Spanned<Duration>>,
     pub(crate) jitter: Option<Spanned<Duration>>,
@@ -327,9 +328,9 @@ pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Args> {
                 Key::Timeout => args.timeout = Some(duration(key, ident, input)?),
                 Key::Cron => {
                     let lit = string(key, input)?;
-                    cron::check_expr(&lit)?;
+                    let shortest = cron::check_expr(&lit)?;
                     args.cron = Some(Spanned {
-                        value: lit.value(),
+                        value: (lit.value(), shortest),
                         key: ident.span(),
                         span: lit.span(),
                     });

@@ -94,7 +94,7 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
         triggers.push(("fixed_delay", delay.key, Trigger::FixedDelay(delay.value)));
     }
     if let Some(cron) = &args.cron {
-        triggers.push(("cron", cron.key, Trigger::Cron(cron.value.clone())));
+        triggers.push(("cron", cron.key, Trigger::Cron(cron.value.0.clone())));
     }
     if triggers.is_empty() {
         return Err(syn::Error::new(
@@ -116,6 +116,7 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
         Trigger::Every(p) | Trigger::FixedDelay(p) => Some(*p),
         Trigger::Cron(_) => None,
     };
+    let cron_interval = args.cron.as_ref().map(|c| c.value.1);
     if let Some(tz) = &args.tz {
         if !matches!(trigger, Trigger::Cron(_)) {
             errors.push(syn::Error::new(
@@ -135,6 +136,21 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
                      overlap the next tick; lower it",
                     humantime::format_duration(jitter.value),
                     humantime::format_duration(period)
+                ),
+            ));
+        }
+    }
+    if let (Some(jitter), Some(interval), Trigger::Cron(expr)) = (&args.jitter, cron_interval, &trigger) {
+        if jitter.value >= interval {
+            errors.push(syn::Error::new(
+                jitter.span,
+                format!(
+                    "`jitter` ({}) must be shorter than the shortest interval between two runs of `cron = {expr:?}` \
+                     ({}), or a delayed run would fall after the next one is due and that run would be lost; \
+                     lower `jitter` below {}",
+                    humantime::format_duration(jitter.value),
+                    humantime::format_duration(interval),
+                    humantime::format_duration(interval)
                 ),
             ));
         }
