@@ -117,6 +117,32 @@ pub mod __private {
 
     impl<T: crate::HostedService> RegisteredService for T {}
 
+    /// What `#[hosted_service(new = path)]` accepts: a `fn() -> T`. The one place that decides
+    /// which constructors are allowed (issue 10): to accept async, fallible or injected
+    /// constructors later, widen this trait and [`construct`].
+    #[diagnostic::on_unimplemented(
+        message = "`new = …` must name a `fn() -> {T}`; this one returns `{Self}`",
+        label = "returns `{Self}`, not `{T}`",
+        note = "the constructor of a `#[hosted_service]` type is a plain `fn() -> Self`: not `async`, not \
+                returning `Result`, no parameters; do fallible or async set-up in `HostedService::start`, which \
+                may fail"
+    )]
+    pub trait ConstructorOutput<T> {
+        /// The constructed value.
+        fn into_service(self) -> T;
+    }
+
+    impl<T> ConstructorOutput<T> for T {
+        fn into_service(self) -> T {
+            self
+        }
+    }
+
+    /// Calls the constructor named by `new = path`; see [`ConstructorOutput`].
+    pub fn construct<T, R: ConstructorOutput<T>>(new: impl FnOnce() -> R) -> T {
+        new().into_service()
+    }
+
     /// Compile-time check that a type registered with `#[hosted_service]` implements
     /// [`HostedService`](crate::HostedService), with the message of [`RegisteredService`].
     pub const fn assert_registered_service<T: RegisteredService>() {}

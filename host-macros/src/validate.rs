@@ -14,6 +14,8 @@ use crate::item::{ServiceFn, Target};
 pub(crate) struct Config {
     /// The path to the runtime: `::host` unless `crate = "…"`.
     pub(crate) krate: syn::Path,
+    /// The span of the `crate = "…"` literal, where a path that does not resolve is reported.
+    pub(crate) krate_span: Span,
     /// `name = "…"`; `None`: the item's path.
     pub(crate) name: Option<String>,
     pub(crate) order: Option<i32>,
@@ -73,9 +75,11 @@ pub(crate) fn config(attr: Attr, args: Args, target: Target) -> syn::Result<Conf
     if let Some(Policy::Restart(restart)) = args.on_failure.as_ref().map(|p| &p.value) {
         restart_delays(restart, &mut errors);
     }
+    let krate_span = args.krate.as_ref().map_or_else(Span::call_site, |k| k.span);
     let krate = args.krate.map_or_else(|| syn::parse_quote!(::host), |k| k.value);
     let config = Config {
         krate,
+        krate_span,
         name: args.name.map(|n| n.value),
         order: args.order.map(|o| o.value),
         on_failure: args.on_failure.map(|p| p.value),
