@@ -219,7 +219,8 @@ impl fmt::Display for CronError {
                 };
                 write!(
                     f,
-                    "the {field} field `{text}` has `{value}`, which is out of range: {}{hint}",
+                    "{}, which is out of range: {}{hint}",
+                    field_has(*field, text, value),
                     field.valid()
                 )
             }
@@ -229,7 +230,7 @@ impl fmt::Display for CronError {
                 value,
                 suggestion,
             } => {
-                write!(f, "the {field} field `{text}` has `{value}`, which ")?;
+                write!(f, "{}, which ", field_has(*field, text, value))?;
                 if field.names().is_empty() {
                     write!(f, "is not a number; ")?;
                 } else {
@@ -245,7 +246,7 @@ impl fmt::Display for CronError {
             }
             CronError::Parser(reason) => write!(f, "{reason}; {SHAPE}"),
             CronError::NeverFires => f.write_str(
-                "this cron expression never fires: no date matches its day-of-month, month and weekday fields \
+                "never fires: no date matches its day-of-month, month and weekday fields \
                  together (like day 30 in February, or day 31 in a 30-day month); fix the day or the month",
             ),
         }
@@ -253,6 +254,15 @@ impl fmt::Display for CronError {
 }
 
 impl std::error::Error for CronError {}
+
+/// `the minute field has `61``, or `the weekday field `MON-FRU` has `FRU``.
+fn field_has(field: Field, text: &str, value: &str) -> String {
+    if text == value {
+        format!("the {field} field has `{value}`")
+    } else {
+        format!("the {field} field `{text}` has `{value}`")
+    }
+}
 
 /// Checks `expr`; see the [crate] documentation for what is checked and how.
 pub fn check(expr: &str) -> Result<Checked, CronError> {
@@ -560,7 +570,7 @@ mod tests {
     fn field_errors() {
         assert_eq!(
             error("61 * * * *"),
-            "the minute field `61` has `61`, which is out of range: minutes go from 0 to 59; the largest is `59`"
+            "the minute field has `61`, which is out of range: minutes go from 0 to 59; the largest is `59`"
         );
         assert_eq!(
             error("0 9 * * MON-FRU"),
@@ -570,13 +580,13 @@ mod tests {
         );
         assert!(error("0 9 * * monday").contains("did you mean `MON`?"));
         assert!(error("0 0 1 JNA *").contains("did you mean `JAN`?"));
-        assert!(error("0 24 * * *").starts_with("the hour field `24` has `24`"));
+        assert!(error("0 24 * * *").starts_with("the hour field has `24`"));
         assert!(error("0 0 0 * *").contains("the smallest is `1`"));
         assert!(error("0 0 * 13 *").contains("months go from 1 to 12"));
         assert!(error("*/0 * * * *").contains("`/0` never advances"));
         assert!(error("0 0 * * 1#6").contains("`#6` is not an occurrence"));
         assert!(error("0,,5 * * * *").contains("empty list item"));
-        assert!(error("x * * * *").starts_with("the minute field `x` has `x`, which is not a number"));
+        assert!(error("x * * * *").starts_with("the minute field has `x`, which is not a number"));
         assert!(error("0 0 0 0 1 * 2030").starts_with("a 7th field (a year) is not supported"));
         assert!(error("* * * *").starts_with("a cron expression has 5 or 6 fields, not 4"));
         assert!(error("  ").starts_with("the cron expression is empty"));

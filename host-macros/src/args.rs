@@ -163,9 +163,12 @@ impl Key {
     }
 
     /// The option `ident` names, if `attr` takes it.
-    fn lookup(attr: Attr, ident: &Ident) -> syn::Result<Key> {
+    fn lookup(attr: Attr, ident: &Ident, rest: ParseStream) -> syn::Result<Key> {
         let given = ident.unraw().to_string();
         let takes = list(Key::of(attr).map(Key::name));
+        if let Some(message) = restart_outside_policy(&given, rest) {
+            return Err(syn::Error::new(ident.span(), message));
+        }
         match Key::ALL.into_iter().find(|k| k.name() == given) {
             Some(key) if key.only_for().is_none_or(|a| a == attr) => Ok(key),
             Some(key) => {
@@ -306,13 +309,53 @@ fn unknown<'a>(
     )
 }
 
+/// `restart(…)`, or one of its options, written as a top-level option: the back-off is part of the
+/// failure policy. The message repeats what was written, inside `on_failure = restart(…)`.
+fn restart_outside_policy(given: &str, rest: ParseStream) -> Option<String> {
+    let rest: TokenStream = rest.fork().parse().unwrap_or_default();
+    let fix = if given == "restart" {
+        let inner = match rest.into_iter().next() {
+            Some(TokenTree::Group(g)) => g.stream().to_string(),
+            _ => String::new(),
+        };
+        format!("on_failure = restart({inner})")
+    } else if RestartKey::ALL
+        .iter()
+        .any(|k| k.name() == given && *k != RestartKey::Jitter)
+    {
+        format!("on_failure = restart({given} {rest})")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "`{given}` is not an option of its own: restart back-off is part of the failure policy; write `{fix}`"
+    ))
+}
+
+/// A string with no option name: say which option it likely is.
+fn bare_literal(attr: Attr, lit: &LitStr) -> String {
+    let value = lit.value();
+    let option = match attr {
+        Attr::HostedService => "name",
+        // A cron expression has 5 or 6 fields, or is a `@nickname`; `"1m 30s"` is a duration.
+        Attr::Periodic if value.split_whitespace().count() >= 5 || value.trim().starts_with('@') => "cron",
+        Attr::Periodic => "every",
+    };
+    format!(
+        "options are named: did you mean `{option} = {value:?}`? `{}` takes: {}",
+        attr.display(),
+        list(Key::of(attr).map(Key::name))
+    )
+}
+
 /// Parses the attribute's arguments; reports every bad option at once.
 pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Args> {
     let mut args = Args::default();
     let mut errors = Errors::default();
     each_option(
         tokens,
-        |ident| Key::lookup(attr, ident),
+        |ident, rest| Key::lookup(attr, ident, rest),
+        |lit| bare_literal(attr, lit),
         &mut errors,
         |key, ident, input| {
             match key {
@@ -368,7 +411,8 @@ pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Args> {
 /// value's tokens as a stream that must be consumed entirely. Rejects unknown and repeated keys.
 fn each_option<K: Keyword>(
     tokens: TokenStream,
-    lookup: impl Fn(&Ident) -> syn::Result<K>,
+    lookup: impl Fn(&Ident, ParseStream) -> syn::Result<K>,
+    bare: impl Fn(&LitStr) -> String,
     errors: &mut Errors,
     mut option: impl FnMut(K, &Ident, ParseStream) -> syn::Result<()>,
 ) {
@@ -388,9 +432,13 @@ fn each_option<K: Keyword>(
             if input.is_empty() {
                 return Err(input.error("expected an option here, like `name = \"…\"`; remove the extra comma"));
             }
+            if input.peek(LitStr) {
+                let lit: LitStr = input.parse()?;
+                return Err(syn::Error::new(lit.span(), bare(&lit)));
+            }
             let ident = Ident::parse_any(input)
                 .map_err(|e| syn::Error::new(e.span(), "expected an option name, like `name = \"…\"`"))?;
-            let key = lookup(&ident)?;
+            let key = lookup(&ident, input)?;
             if seen.contains(&key) {
                 return Err(syn::Error::new(
                     ident.span(),
@@ -618,45 +666,58 @@ fn policy(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<Policy>> {
 fn restart_options(tokens: TokenStream) -> syn::Result<Restart> {
     let mut restart = Restart::default();
     let mut errors = Errors::default();
-    each_option(tokens, RestartKey::lookup, &mut errors, |key, ident, input| {
-        let (name, example) = (key.name(), key.example());
-        match key {
-            RestartKey::Initial => restart.initial = Some(duration_value(name, example, ident, input)?),
-            RestartKey::Max => restart.max = Some(duration_value(name, example, ident, input)?),
-            RestartKey::Window => restart.window = Some(duration_value(name, example, ident, input)?),
-            RestartKey::Factor => {
-                let factor = float(key, ident, input)?;
-                if !(factor.value >= 1.0 && factor.value.is_finite()) {
-                    return Err(syn::Error::new(
-                        factor.span,
-                        "`factor` must be at least 1.0: each further restart waits `factor` times longer",
-                    ));
+    let bare = |lit: &LitStr| {
+        format!(
+            "`restart(…)` options are named: `restart(initial = {:?})`; it takes: {}",
+            lit.value(),
+            list(RestartKey::ALL.map(RestartKey::name))
+        )
+    };
+    each_option(
+        tokens,
+        |ident, _| RestartKey::lookup(ident),
+        bare,
+        &mut errors,
+        |key, ident, input| {
+            let (name, example) = (key.name(), key.example());
+            match key {
+                RestartKey::Initial => restart.initial = Some(duration_value(name, example, ident, input)?),
+                RestartKey::Max => restart.max = Some(duration_value(name, example, ident, input)?),
+                RestartKey::Window => restart.window = Some(duration_value(name, example, ident, input)?),
+                RestartKey::Factor => {
+                    let factor = float(key, ident, input)?;
+                    if !(factor.value >= 1.0 && factor.value.is_finite()) {
+                        return Err(syn::Error::new(
+                            factor.span,
+                            "`factor` must be at least 1.0: each further restart waits `factor` times longer",
+                        ));
+                    }
+                    restart.factor = Some(factor);
                 }
-                restart.factor = Some(factor);
-            }
-            RestartKey::Jitter => {
-                let jitter = float(key, ident, input)?;
-                if !(0.0..=1.0).contains(&jitter.value) {
-                    return Err(syn::Error::new(
-                        jitter.span,
-                        "`jitter` is a fraction of each delay, from 0.0 to 1.0: `jitter = 0.1` adds up to 10%",
-                    ));
+                RestartKey::Jitter => {
+                    let jitter = float(key, ident, input)?;
+                    if !(0.0..=1.0).contains(&jitter.value) {
+                        return Err(syn::Error::new(
+                            jitter.span,
+                            "`jitter` is a fraction of each delay, from 0.0 to 1.0: `jitter = 0.1` adds up to 10%",
+                        ));
+                    }
+                    restart.jitter = Some(jitter);
                 }
-                restart.jitter = Some(jitter);
-            }
-            RestartKey::MaxRestarts => {
-                let n: Spanned<u32> = integer(key, ident, input, "a positive integer")?;
-                if n.value == 0 {
-                    return Err(syn::Error::new(
-                        n.span,
-                        "`max_restarts = 0` would never restart; use `on_failure = \"stop-host\"` instead",
-                    ));
+                RestartKey::MaxRestarts => {
+                    let n: Spanned<u32> = integer(key, ident, input, "a positive integer")?;
+                    if n.value == 0 {
+                        return Err(syn::Error::new(
+                            n.span,
+                            "`max_restarts = 0` would never restart; use `on_failure = \"stop-host\"` instead",
+                        ));
+                    }
+                    restart.max_restarts = Some(n);
                 }
-                restart.max_restarts = Some(n);
             }
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
     errors.finish(restart)
 }
 

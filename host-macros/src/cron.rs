@@ -12,7 +12,13 @@ pub(crate) fn check_expr(lit: &LitStr) -> syn::Result<Duration> {
     let expr = lit.value();
     host_cron::check(&expr)
         .map(|checked| checked.shortest_interval)
-        .map_err(|e| syn::Error::new(lit.span(), format!("invalid cron expression `{expr:?}`: {e}")))
+        .map_err(|e| {
+            let message = match e {
+                host_cron::CronError::NeverFires => format!("the cron expression `{expr:?}` {e}"),
+                e => format!("invalid cron expression `{expr:?}`: {e}"),
+            };
+            syn::Error::new(lit.span(), message)
+        })
 }
 
 #[cfg(feature = "cron")]

@@ -1,0 +1,10 @@
+#[host::periodic("30s")]
+async fn refresh() {}
+
+#[host::periodic("0 9 * * MON-FRI")]
+async fn report() {}
+
+#[host::hosted_service("mailer")]
+async fn mailer() {}
+
+fn main() {}
