@@ -82,12 +82,12 @@ pub use status::{ServiceKind, ServiceStatus, State};
 #[cfg(feature = "cron")]
 pub use jiff;
 
-/// Turns an `async fn` into a long-running hosted service, or registers a type that implements
-/// [`HostedService`]. See the README for every option.
+// The macros' own rustdoc (in `host-macros`) carries every option table; inlined here, it is what
+// `host::hosted_service` and `host::periodic` show on docs.rs.
+#[doc(inline)]
 pub use host_macros::hosted_service;
 
-/// Turns an `async fn` into a periodic service (`every`, `fixed_delay` or `cron`). See the README
-/// for every option.
+#[doc(inline)]
 pub use host_macros::periodic;
 
 /// Every ```rust block of the README is compiled as a doctest.
