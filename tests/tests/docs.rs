@@ -15,11 +15,11 @@ fn option_rows(text: &str) -> Vec<String> {
 #[test]
 fn readme_option_tables_match_the_rustdoc() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let read = |path: &str| {
-        std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"))
-    };
+    let read = |path: &str| std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"));
     let readme = read("README.md");
-    let start = readme.find("## Attribute options").expect("the README has an options section");
+    let start = readme
+        .find("## Attribute options")
+        .expect("the README has an options section");
     let end = start + readme[start..].find("\n## ").expect("a section follows");
     let readme_rows: BTreeSet<String> = option_rows(&readme[start..end]).into_iter().collect();
     let rustdoc = read("host-macros/src/lib.rs") + &read("host-macros/docs/common-options.md");
