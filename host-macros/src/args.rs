@@ -121,39 +121,59 @@ enum Key {
     New,
 }
 
-impl Key {
-    const ALL: [Key; 14] = [
-        Key::Every,
+/// One row per option: `(key, name, example, the attribute it belongs to (`None`: both))`, in
+/// the order of the enum, so `KEYS[key as usize]` is the key's row (a test checks it).
+const KEYS: [(Key, &str, &str, Option<Attr>); 14] = [
+    (Key::Every, "every", "every = \"30s\"", Some(Attr::Periodic)),
+    (
         Key::FixedDelay,
-        Key::Cron,
-        Key::Tz,
+        "fixed_delay",
+        "fixed_delay = \"10s\"",
+        Some(Attr::Periodic),
+    ),
+    (Key::Cron, "cron", "cron = \"0 */5 * * * *\"", Some(Attr::Periodic)),
+    (Key::Tz, "tz", "tz = \"Europe/Berlin\"", Some(Attr::Periodic)),
+    (
         Key::InitialDelay,
-        Key::Jitter,
+        "initial_delay",
+        "initial_delay = \"5s\"",
+        Some(Attr::Periodic),
+    ),
+    (Key::Jitter, "jitter", "jitter = \"2s\"", Some(Attr::Periodic)),
+    (
         Key::MissedTicks,
-        Key::Timeout,
+        "missed_ticks",
+        "missed_ticks = \"burst\"",
+        Some(Attr::Periodic),
+    ),
+    (Key::Timeout, "timeout", "timeout = \"1m\"", Some(Attr::Periodic)),
+    (
         Key::MaxFailures,
-        Key::Name,
-        Key::Order,
-        Key::OnFailure,
-        Key::Crate,
-        Key::New,
-    ];
+        "max_failures",
+        "max_failures = 3",
+        Some(Attr::Periodic),
+    ),
+    (Key::Name, "name", "name = \"billing\"", None),
+    (Key::Order, "order", "order = 10", None),
+    (Key::OnFailure, "on_failure", "on_failure = \"restart\"", None),
+    (Key::Crate, "crate", "crate = \"my_host\"", None),
+    (Key::New, "new", "new = Mailer::new", Some(Attr::HostedService)),
+];
+
+impl Key {
+    const ALL: [Key; 14] = {
+        let mut all = [Key::Every; 14];
+        let mut i = 0;
+        while i < KEYS.len() {
+            all[i] = KEYS[i].0;
+            i += 1;
+        }
+        all
+    };
 
     /// The attribute this option belongs to; `None`: both.
     fn only_for(self) -> Option<Attr> {
-        match self {
-            Key::Every
-            | Key::FixedDelay
-            | Key::Cron
-            | Key::Tz
-            | Key::InitialDelay
-            | Key::Jitter
-            | Key::MissedTicks
-            | Key::Timeout
-            | Key::MaxFailures => Some(Attr::Periodic),
-            Key::New => Some(Attr::HostedService),
-            Key::Name | Key::Order | Key::OnFailure | Key::Crate => None,
-        }
+        KEYS[self as usize].3
     }
 
     fn of(attr: Attr) -> impl Iterator<Item = Key> {
@@ -198,41 +218,11 @@ impl Key {
 
 impl Keyword for Key {
     fn name(self) -> &'static str {
-        match self {
-            Key::Every => "every",
-            Key::FixedDelay => "fixed_delay",
-            Key::Cron => "cron",
-            Key::Tz => "tz",
-            Key::InitialDelay => "initial_delay",
-            Key::Jitter => "jitter",
-            Key::MissedTicks => "missed_ticks",
-            Key::Timeout => "timeout",
-            Key::MaxFailures => "max_failures",
-            Key::New => "new",
-            Key::Name => "name",
-            Key::Order => "order",
-            Key::OnFailure => "on_failure",
-            Key::Crate => "crate",
-        }
+        KEYS[self as usize].1
     }
 
     fn example(self) -> &'static str {
-        match self {
-            Key::Every => "every = \"30s\"",
-            Key::FixedDelay => "fixed_delay = \"10s\"",
-            Key::Cron => "cron = \"0 */5 * * * *\"",
-            Key::Tz => "tz = \"Europe/Berlin\"",
-            Key::InitialDelay => "initial_delay = \"5s\"",
-            Key::Jitter => "jitter = \"2s\"",
-            Key::MissedTicks => "missed_ticks = \"burst\"",
-            Key::Timeout => "timeout = \"1m\"",
-            Key::MaxFailures => "max_failures = 3",
-            Key::New => "new = Mailer::new",
-            Key::Name => "name = \"billing\"",
-            Key::Order => "order = 10",
-            Key::OnFailure => "on_failure = \"restart\"",
-            Key::Crate => "crate = \"my_host\"",
-        }
+        KEYS[self as usize].2
     }
 }
 
@@ -246,14 +236,24 @@ enum RestartKey {
     Window,
 }
 
+/// `(key, name, example)` per option of `restart(…)`, in the order of the enum.
+const RESTART_KEYS: [(RestartKey, &str, &str); 6] = [
+    (RestartKey::Initial, "initial", "initial = \"1s\""),
+    (RestartKey::Max, "max", "max = \"30s\""),
+    (RestartKey::Factor, "factor", "factor = 2.0"),
+    (RestartKey::Jitter, "jitter", "jitter = 0.1"),
+    (RestartKey::MaxRestarts, "max_restarts", "max_restarts = 5"),
+    (RestartKey::Window, "window", "window = \"60s\""),
+];
+
 impl RestartKey {
     const ALL: [RestartKey; 6] = [
-        RestartKey::Initial,
-        RestartKey::Max,
-        RestartKey::Factor,
-        RestartKey::Jitter,
-        RestartKey::MaxRestarts,
-        RestartKey::Window,
+        RESTART_KEYS[0].0,
+        RESTART_KEYS[1].0,
+        RESTART_KEYS[2].0,
+        RESTART_KEYS[3].0,
+        RESTART_KEYS[4].0,
+        RESTART_KEYS[5].0,
     ];
 
     fn lookup(ident: &Ident) -> syn::Result<RestartKey> {
@@ -270,25 +270,11 @@ impl RestartKey {
 
 impl Keyword for RestartKey {
     fn name(self) -> &'static str {
-        match self {
-            RestartKey::Initial => "initial",
-            RestartKey::Max => "max",
-            RestartKey::Factor => "factor",
-            RestartKey::Jitter => "jitter",
-            RestartKey::MaxRestarts => "max_restarts",
-            RestartKey::Window => "window",
-        }
+        RESTART_KEYS[self as usize].1
     }
 
     fn example(self) -> &'static str {
-        match self {
-            RestartKey::Initial => "initial = \"1s\"",
-            RestartKey::Max => "max = \"30s\"",
-            RestartKey::Factor => "factor = 2.0",
-            RestartKey::Jitter => "jitter = 0.1",
-            RestartKey::MaxRestarts => "max_restarts = 5",
-            RestartKey::Window => "window = \"60s\"",
-        }
+        RESTART_KEYS[self as usize].2
     }
 }
 
@@ -743,4 +729,25 @@ fn missed_ticks(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<Missed
         key: ident.span(),
         span: lit.span(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `KEYS[key as usize]` and `RESTART_KEYS[key as usize]` are the key's own rows.
+    #[test]
+    fn tables_are_in_enum_order() {
+        for (i, (key, ..)) in KEYS.iter().enumerate() {
+            assert_eq!(*key as usize, i, "{key:?}");
+        }
+        for (i, (key, ..)) in RESTART_KEYS.iter().enumerate() {
+            assert_eq!(*key as usize, i, "{key:?}");
+        }
+        assert_eq!(Key::ALL.len(), KEYS.len());
+        assert_eq!(
+            Key::of(Attr::HostedService).map(Key::name).collect::<Vec<_>>(),
+            ["name", "order", "on_failure", "crate", "new"]
+        );
+    }
 }
