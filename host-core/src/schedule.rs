@@ -26,8 +26,8 @@ use tokio::time::Instant;
 /// let nightly = Schedule::cron("30 2 * * *").tz("Europe/Berlin");
 /// ```
 ///
-/// Invalid values (a zero period, jitter not below the period, a bad cron expression or an unknown
-/// time zone) are reported by [`Builder::build`](crate::Builder::build) as
+/// Invalid values (a zero period, jitter not below the period or the shortest interval between two
+/// cron runs, a bad cron expression or one that never fires, an unknown time zone) are reported by [`Builder::build`](crate::Builder::build) as
 /// [`Error::InvalidSchedule`](crate::Error::InvalidSchedule) naming the service; the attribute
 /// macros reject them at compile time. [`Schedule::validate`] checks one eagerly.
 #[derive(Clone, Debug)]
