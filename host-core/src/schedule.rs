@@ -27,9 +27,10 @@ use tokio::time::Instant;
 /// ```
 ///
 /// Invalid values (a zero period, jitter not below the period or the shortest interval between two
-/// cron runs, a bad cron expression or one that never fires, an unknown time zone) are reported by [`Builder::build`](crate::Builder::build) as
-/// [`Error::InvalidSchedule`](crate::Error::InvalidSchedule) naming the service; the attribute
-/// macros reject them at compile time. [`Schedule::validate`] checks one eagerly.
+/// cron runs, a bad cron expression or one that never fires, an unknown time zone) are reported by
+/// [`Builder::build`](crate::Builder::build) as [`Error::InvalidSchedule`](crate::Error::InvalidSchedule)
+/// naming the service; the attribute macros reject them at compile time. [`Schedule::validate`]
+/// checks one eagerly.
 #[derive(Clone, Debug)]
 pub struct Schedule {
     pub(crate) trigger: Trigger,
@@ -233,7 +234,8 @@ impl Schedule {
         let period = match &self.trigger {
             Trigger::Every(p) | Trigger::FixedDelay(p) => *p,
             #[cfg(feature = "cron")]
-            Trigger::Cron(spec) => return spec.validate(self.jitter).and(self.check_max_failures()), // issue 10: jitter
+            // issue 10: the cron check takes the jitter (its shortest interval bounds it)
+            Trigger::Cron(spec) => return spec.validate(self.jitter).and(self.check_max_failures()),
         };
         if period.is_zero() {
             return Err(ScheduleError::ZeroPeriod);

@@ -42,8 +42,7 @@ pub(crate) fn service(config: &Config) -> TokenStream {
             // constructor that does not return `Self`, is reported there.
             let build = match new {
                 // Which constructors are accepted is decided in one place, the runtime's
-                // `__private::construct`; the path keeps its own spans, so a constructor of the
-                // wrong shape is reported on the whole path.
+                // `__private::construct`; a constructor of the wrong shape is reported on the path.
                 Some(path) => quote_spanned! {span_of(path)=>
                     #krate::__private::construct::<#ident, _>(#path)
                 },
