@@ -213,7 +213,11 @@ impl fmt::Display for CronError {
                 if let Some(s) = suggestion {
                     write!(f, "did you mean `{s}`? ")?;
                 }
-                write!(f, "the nicknames are {}", NICKNAMES.join(", "))
+                write!(f, "the nicknames are {}", NICKNAMES.join(", "))?;
+                if given.to_ascii_lowercase().starts_with("@every") {
+                    f.write_str("; for a fixed interval, use an `every` schedule instead of cron")?;
+                }
+                Ok(())
             }
             CronError::OutOfRange { field, text, value } => {
                 let (min, max) = field.range();
@@ -248,7 +252,11 @@ impl fmt::Display for CronError {
             CronError::Syntax { field, text, reason } => {
                 write!(f, "the {field} field `{text}` is invalid: {reason}; {}", field.valid())
             }
-            CronError::Parser(reason) => write!(f, "{reason}; {SHAPE}"),
+            CronError::Parser(reason) => write!(
+                f,
+                "{reason} (from the cron parser); check each field of `minute hour day month weekday`, or \
+                 `second minute hour day month weekday`"
+            ),
             CronError::NeverFires => f.write_str(
                 "never fires: no date matches its day-of-month, month and weekday fields \
                  together (like day 30 in February, or day 31 in a 30-day month); fix the day or the month",
@@ -333,11 +341,38 @@ fn check_field(field: Field, text: &str) -> Result<(), CronError> {
                 Err(_) => return Err(syntax(&format!("the step `/{step}` is not a positive number"))),
             }
         }
-        if matches!(range, "*" | "?") {
+        if range == "*" {
             continue;
         }
-        for bound in range.split('-') {
+        if range == "?" {
+            if matches!(field, Field::Day | Field::Weekday) {
+                continue;
+            }
+            return Err(syntax("`?` only goes in the day-of-month or weekday field; use `*`"));
+        }
+        let bounds: Vec<&str> = range.split('-').collect();
+        if bounds.len() > 1 {
+            if bounds.len() > 2 || bounds.iter().any(|b| b.is_empty()) {
+                return Err(syntax(&format!(
+                    "the range `{range}` needs exactly two ends, like `1-5`"
+                )));
+            }
+            if bounds.iter().any(|b| b.contains(['L', 'l', 'W', 'w', '#'])) {
+                return Err(syntax(
+                    "`L`, `W` and `#` cannot be the end of a range; list the days instead",
+                ));
+            }
+        }
+        for bound in &bounds {
             check_value(field, text, bound)?;
+        }
+        if let [Ok(start), Ok(end)] = [bounds[0].parse::<u32>(), bounds[bounds.len() - 1].parse::<u32>()] {
+            if start > end {
+                return Err(syntax(&format!(
+                    "the range `{range}` goes backwards; write `{end}-{start}`, or a list for a range that wraps \
+                     around"
+                )));
+            }
         }
     }
     Ok(())
@@ -350,7 +385,11 @@ fn check_value(field: Field, text: &str, value: &str) -> Result<(), CronError> {
         Field::Day => value.strip_suffix(['W', 'w']).unwrap_or(value),
         Field::Weekday if matches!(value, "L" | "l") => return Ok(()),
         Field::Weekday => {
-            let value = value.strip_suffix(['L', 'l']).unwrap_or(value);
+            // `5L` (the last Friday) is croner's `5#L`.
+            let value = match value.split_once('#') {
+                Some(_) => value,
+                None => value.strip_suffix(['L', 'l']).unwrap_or(value),
+            };
             match value.split_once('#') {
                 Some((day, nth)) => {
                     if !matches!(nth, "1" | "2" | "3" | "4" | "5" | "L" | "l") {
@@ -750,6 +789,11 @@ mod tests {
         assert!(error("* * * *").starts_with("a cron expression has 5 or 6 fields, not 4"));
         assert!(error("  ").starts_with("the cron expression is empty"));
         assert!(error("@dayly").contains("did you mean `@daily`?"));
+        assert!(error("@every 5m").ends_with("use an `every` schedule instead of cron"));
+        assert!(error("0 0 5-3 * *").contains("the range `5-3` goes backwards; write `3-5`"));
+        assert!(error("0 0 * * 1-").contains("the range `1-` needs exactly two ends"));
+        assert!(error("0 0 * ? *").contains("`?` only goes in the day-of-month or weekday field"));
+        assert!(error("0 0 L-2 * *").contains("cannot be the end of a range"));
     }
 
     #[test]
@@ -760,6 +804,7 @@ mod tests {
             "0 0 15W * *",
             "0 0 * * 5L",
             "0 0 * * FRI#2",
+            "0 0 * * MON#2,FRI#L",
             "0 0 ? * MON",
             "0 0 1-7 * +MON",
             "0 0 * jan-mar sun",
