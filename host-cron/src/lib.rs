@@ -368,9 +368,10 @@ fn check_field(field: Field, text: &str) -> Result<(), CronError> {
         }
         if let [Ok(start), Ok(end)] = [bounds[0].parse::<u32>(), bounds[bounds.len() - 1].parse::<u32>()] {
             if start > end {
+                let (min, max) = field.range();
                 return Err(syntax(&format!(
-                    "the range `{range}` goes backwards; write `{end}-{start}`, or a list for a range that wraps \
-                     around"
+                    "the range `{range}` goes backwards; write `{end}-{start}`, or, to wrap around, \
+                     `{start}-{max},{min}-{end}`"
                 )));
             }
         }
@@ -790,7 +791,10 @@ mod tests {
         assert!(error("  ").starts_with("the cron expression is empty"));
         assert!(error("@dayly").contains("did you mean `@daily`?"));
         assert!(error("@every 5m").ends_with("use an `every` schedule instead of cron"));
-        assert!(error("0 0 5-3 * *").contains("the range `5-3` goes backwards; write `3-5`"));
+        assert!(
+            error("0 0 5-3 * *")
+                .contains("the range `5-3` goes backwards; write `3-5`, or, to wrap around, `5-31,1-3`")
+        );
         assert!(error("0 0 * * 1-").contains("the range `1-` needs exactly two ends"));
         assert!(error("0 0 * ? *").contains("`?` only goes in the day-of-month or weekday field"));
         assert!(error("0 0 L-2 * *").contains("cannot be the end of a range"));

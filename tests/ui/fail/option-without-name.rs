@@ -7,4 +7,7 @@ async fn report() {}
 #[host::hosted_service("mailer")]
 async fn mailer() {}
 
+#[host::hosted_service(on_failure = restart("1s"))]
+async fn sender() {}
+
 fn main() {}
