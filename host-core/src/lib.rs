@@ -93,12 +93,12 @@ pub use watchdog::{FORCED_EXIT_CODE, SHUTDOWN_GRACE, STUCK_EXIT_CODE};
 #[cfg(feature = "cron")]
 pub use jiff;
 
-/// Turns an `async fn` into a long-running hosted service, or registers a type that implements
-/// [`HostedService`]. See the README for every option.
+// The macros' own rustdoc (in `host-macros`) carries every option table; inlined here, it is what
+// `host::hosted_service` and `host::periodic` show on docs.rs.
+#[doc(inline)]
 pub use host_macros::hosted_service;
 
-/// Turns an `async fn` into a periodic service (`every`, `fixed_delay` or `cron`). See the README
-/// for every option.
+#[doc(inline)]
 pub use host_macros::periodic;
 
 /// Every ```rust block of the README is compiled as a doctest.
@@ -134,5 +134,31 @@ pub mod __private {
     #[track_caller]
     pub fn hosted_with<T: RegisteredService>(name: &'static str, constructor: fn() -> T) -> crate::Service {
         crate::Service::hosted_with(name, constructor)
+    }
+
+    /// What `#[hosted_service(new = path)]` accepts: a `fn() -> T`. The one place that decides
+    /// which constructors are allowed (issue 10): to accept async, fallible or injected
+    /// constructors later, widen this trait and [`construct`].
+    #[diagnostic::on_unimplemented(
+        message = "`new = …` must name a `fn() -> {T}`; this one returns `{Self}`",
+        label = "returns `{Self}`, not `{T}`",
+        note = "the constructor of a `#[hosted_service]` type is a plain `fn() -> Self`: not `async`, not \
+                returning `Result`, no parameters; do fallible or async set-up in `HostedService::start`, which \
+                may fail"
+    )]
+    pub trait ConstructorOutput<T> {
+        /// The constructed value.
+        fn into_service(self) -> T;
+    }
+
+    impl<T> ConstructorOutput<T> for T {
+        fn into_service(self) -> T {
+            self
+        }
+    }
+
+    /// Calls the constructor named by `new = path`; see [`ConstructorOutput`].
+    pub fn construct<T, R: ConstructorOutput<T>>(new: impl FnOnce() -> R) -> T {
+        new().into_service()
     }
 }

@@ -52,7 +52,8 @@ pub(crate) struct Args {
     // `#[periodic]`
     pub(crate) every: Option<Spanned<Duration>>,
     pub(crate) fixed_delay: Option<Spanned<Duration>>,
-    pub(crate) cron: Option<Spanned<String>>,
+    /// The expression and the shortest interval between two of its runs.
+    pub(crate) cron: Option<Spanned<(String, Duration)>>,
     pub(crate) tz: Option<Spanned<String>>,
     pub(crate) initial_delay: Option<Spanned<Duration>>,
     pub(crate) jitter: Option<Spanned<Duration>>,
@@ -120,39 +121,59 @@ enum Key {
     New,
 }
 
-impl Key {
-    const ALL: [Key; 14] = [
-        Key::Every,
+/// One row per option: `(key, name, example, the attribute it belongs to (`None`: both))`, in
+/// the order of the enum, so `KEYS[key as usize]` is the key's row (a test checks it).
+const KEYS: [(Key, &str, &str, Option<Attr>); 14] = [
+    (Key::Every, "every", "every = \"30s\"", Some(Attr::Periodic)),
+    (
         Key::FixedDelay,
-        Key::Cron,
-        Key::Tz,
+        "fixed_delay",
+        "fixed_delay = \"10s\"",
+        Some(Attr::Periodic),
+    ),
+    (Key::Cron, "cron", "cron = \"0 */5 * * * *\"", Some(Attr::Periodic)),
+    (Key::Tz, "tz", "tz = \"Europe/Berlin\"", Some(Attr::Periodic)),
+    (
         Key::InitialDelay,
-        Key::Jitter,
+        "initial_delay",
+        "initial_delay = \"5s\"",
+        Some(Attr::Periodic),
+    ),
+    (Key::Jitter, "jitter", "jitter = \"2s\"", Some(Attr::Periodic)),
+    (
         Key::MissedTicks,
-        Key::Timeout,
+        "missed_ticks",
+        "missed_ticks = \"burst\"",
+        Some(Attr::Periodic),
+    ),
+    (Key::Timeout, "timeout", "timeout = \"1m\"", Some(Attr::Periodic)),
+    (
         Key::MaxFailures,
-        Key::Name,
-        Key::Order,
-        Key::OnFailure,
-        Key::Crate,
-        Key::New,
-    ];
+        "max_failures",
+        "max_failures = 3",
+        Some(Attr::Periodic),
+    ),
+    (Key::Name, "name", "name = \"billing\"", None),
+    (Key::Order, "order", "order = 10", None),
+    (Key::OnFailure, "on_failure", "on_failure = \"restart\"", None),
+    (Key::Crate, "crate", "crate = \"my_host\"", None),
+    (Key::New, "new", "new = Mailer::new", Some(Attr::HostedService)),
+];
+
+impl Key {
+    const ALL: [Key; 14] = {
+        let mut all = [Key::Every; 14];
+        let mut i = 0;
+        while i < KEYS.len() {
+            all[i] = KEYS[i].0;
+            i += 1;
+        }
+        all
+    };
 
     /// The attribute this option belongs to; `None`: both.
     fn only_for(self) -> Option<Attr> {
-        match self {
-            Key::Every
-            | Key::FixedDelay
-            | Key::Cron
-            | Key::Tz
-            | Key::InitialDelay
-            | Key::Jitter
-            | Key::MissedTicks
-            | Key::Timeout
-            | Key::MaxFailures => Some(Attr::Periodic),
-            Key::New => Some(Attr::HostedService),
-            Key::Name | Key::Order | Key::OnFailure | Key::Crate => None,
-        }
+        KEYS[self as usize].3
     }
 
     fn of(attr: Attr) -> impl Iterator<Item = Key> {
@@ -162,9 +183,12 @@ impl Key {
     }
 
     /// The option `ident` names, if `attr` takes it.
-    fn lookup(attr: Attr, ident: &Ident) -> syn::Result<Key> {
+    fn lookup(attr: Attr, ident: &Ident, rest: ParseStream) -> syn::Result<Key> {
         let given = ident.unraw().to_string();
         let takes = list(Key::of(attr).map(Key::name));
+        if let Some(message) = restart_outside_policy(&given, rest) {
+            return Err(syn::Error::new(ident.span(), message));
+        }
         match Key::ALL.into_iter().find(|k| k.name() == given) {
             Some(key) if key.only_for().is_none_or(|a| a == attr) => Ok(key),
             Some(key) => {
@@ -194,41 +218,11 @@ impl Key {
 
 impl Keyword for Key {
     fn name(self) -> &'static str {
-        match self {
-            Key::Every => "every",
-            Key::FixedDelay => "fixed_delay",
-            Key::Cron => "cron",
-            Key::Tz => "tz",
-            Key::InitialDelay => "initial_delay",
-            Key::Jitter => "jitter",
-            Key::MissedTicks => "missed_ticks",
-            Key::Timeout => "timeout",
-            Key::MaxFailures => "max_failures",
-            Key::New => "new",
-            Key::Name => "name",
-            Key::Order => "order",
-            Key::OnFailure => "on_failure",
-            Key::Crate => "crate",
-        }
+        KEYS[self as usize].1
     }
 
     fn example(self) -> &'static str {
-        match self {
-            Key::Every => "every = \"30s\"",
-            Key::FixedDelay => "fixed_delay = \"10s\"",
-            Key::Cron => "cron = \"0 */5 * * * *\"",
-            Key::Tz => "tz = \"Europe/Berlin\"",
-            Key::InitialDelay => "initial_delay = \"5s\"",
-            Key::Jitter => "jitter = \"2s\"",
-            Key::MissedTicks => "missed_ticks = \"burst\"",
-            Key::Timeout => "timeout = \"1m\"",
-            Key::MaxFailures => "max_failures = 3",
-            Key::New => "new = Mailer::new",
-            Key::Name => "name = \"billing\"",
-            Key::Order => "order = 10",
-            Key::OnFailure => "on_failure = \"restart\"",
-            Key::Crate => "crate = \"my_host\"",
-        }
+        KEYS[self as usize].2
     }
 }
 
@@ -242,14 +236,24 @@ enum RestartKey {
     Window,
 }
 
+/// `(key, name, example)` per option of `restart(…)`, in the order of the enum.
+const RESTART_KEYS: [(RestartKey, &str, &str); 6] = [
+    (RestartKey::Initial, "initial", "initial = \"1s\""),
+    (RestartKey::Max, "max", "max = \"30s\""),
+    (RestartKey::Factor, "factor", "factor = 2.0"),
+    (RestartKey::Jitter, "jitter", "jitter = 0.1"),
+    (RestartKey::MaxRestarts, "max_restarts", "max_restarts = 5"),
+    (RestartKey::Window, "window", "window = \"60s\""),
+];
+
 impl RestartKey {
     const ALL: [RestartKey; 6] = [
-        RestartKey::Initial,
-        RestartKey::Max,
-        RestartKey::Factor,
-        RestartKey::Jitter,
-        RestartKey::MaxRestarts,
-        RestartKey::Window,
+        RESTART_KEYS[0].0,
+        RESTART_KEYS[1].0,
+        RESTART_KEYS[2].0,
+        RESTART_KEYS[3].0,
+        RESTART_KEYS[4].0,
+        RESTART_KEYS[5].0,
     ];
 
     fn lookup(ident: &Ident) -> syn::Result<RestartKey> {
@@ -266,25 +270,11 @@ impl RestartKey {
 
 impl Keyword for RestartKey {
     fn name(self) -> &'static str {
-        match self {
-            RestartKey::Initial => "initial",
-            RestartKey::Max => "max",
-            RestartKey::Factor => "factor",
-            RestartKey::Jitter => "jitter",
-            RestartKey::MaxRestarts => "max_restarts",
-            RestartKey::Window => "window",
-        }
+        RESTART_KEYS[self as usize].1
     }
 
     fn example(self) -> &'static str {
-        match self {
-            RestartKey::Initial => "initial = \"1s\"",
-            RestartKey::Max => "max = \"30s\"",
-            RestartKey::Factor => "factor = 2.0",
-            RestartKey::Jitter => "jitter = 0.1",
-            RestartKey::MaxRestarts => "max_restarts = 5",
-            RestartKey::Window => "window = \"60s\"",
-        }
+        RESTART_KEYS[self as usize].2
     }
 }
 
@@ -305,13 +295,53 @@ fn unknown<'a>(
     )
 }
 
+/// `restart(…)`, or one of its options, written as a top-level option: the back-off is part of the
+/// failure policy. The message repeats what was written, inside `on_failure = restart(…)`.
+fn restart_outside_policy(given: &str, rest: ParseStream) -> Option<String> {
+    let rest: TokenStream = rest.fork().parse().unwrap_or_default();
+    let fix = if given == "restart" {
+        let inner = match rest.into_iter().next() {
+            Some(TokenTree::Group(g)) => g.stream().to_string(),
+            _ => String::new(),
+        };
+        format!("on_failure = restart({inner})")
+    } else if RestartKey::ALL
+        .iter()
+        .any(|k| k.name() == given && *k != RestartKey::Jitter)
+    {
+        format!("on_failure = restart({given} {rest})")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "`{given}` is not an option of its own: restart back-off is part of the failure policy; write `{fix}`"
+    ))
+}
+
+/// A string with no option name: say which option it likely is.
+fn bare_literal(attr: Attr, lit: &LitStr) -> String {
+    let value = lit.value();
+    let option = match attr {
+        Attr::HostedService => "name",
+        // A cron expression has 5 or 6 fields, or is a `@nickname`; `"1m 30s"` is a duration.
+        Attr::Periodic if value.split_whitespace().count() >= 5 || value.trim().starts_with('@') => "cron",
+        Attr::Periodic => "every",
+    };
+    format!(
+        "options are named: did you mean `{option} = {value:?}`? `{}` takes: {}",
+        attr.display(),
+        list(Key::of(attr).map(Key::name))
+    )
+}
+
 /// Parses the attribute's arguments; reports every bad option at once.
 pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Args> {
     let mut args = Args::default();
     let mut errors = Errors::default();
     each_option(
         tokens,
-        |ident| Key::lookup(attr, ident),
+        |ident, rest| Key::lookup(attr, ident, rest),
+        |lit| bare_literal(attr, lit),
         &mut errors,
         |key, ident, input| {
             match key {
@@ -327,9 +357,9 @@ pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Args> {
                 Key::Timeout => args.timeout = Some(duration(key, ident, input)?),
                 Key::Cron => {
                     let lit = string(key, input)?;
-                    cron::check_expr(&lit)?;
+                    let shortest = cron::check_expr(&lit)?;
                     args.cron = Some(Spanned {
-                        value: lit.value(),
+                        value: (lit.value(), shortest),
                         key: ident.span(),
                         span: lit.span(),
                     });
@@ -367,7 +397,8 @@ pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Args> {
 /// value's tokens as a stream that must be consumed entirely. Rejects unknown and repeated keys.
 fn each_option<K: Keyword>(
     tokens: TokenStream,
-    lookup: impl Fn(&Ident) -> syn::Result<K>,
+    lookup: impl Fn(&Ident, ParseStream) -> syn::Result<K>,
+    bare: impl Fn(&LitStr) -> String,
     errors: &mut Errors,
     mut option: impl FnMut(K, &Ident, ParseStream) -> syn::Result<()>,
 ) {
@@ -387,9 +418,13 @@ fn each_option<K: Keyword>(
             if input.is_empty() {
                 return Err(input.error("expected an option here, like `name = \"…\"`; remove the extra comma"));
             }
+            if input.peek(LitStr) {
+                let lit: LitStr = input.parse()?;
+                return Err(syn::Error::new(lit.span(), bare(&lit)));
+            }
             let ident = Ident::parse_any(input)
                 .map_err(|e| syn::Error::new(e.span(), "expected an option name, like `name = \"…\"`"))?;
-            let key = lookup(&ident)?;
+            let key = lookup(&ident, input)?;
             if seen.contains(&key) {
                 return Err(syn::Error::new(
                     ident.span(),
@@ -617,45 +652,58 @@ fn policy(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<Policy>> {
 fn restart_options(tokens: TokenStream) -> syn::Result<Restart> {
     let mut restart = Restart::default();
     let mut errors = Errors::default();
-    each_option(tokens, RestartKey::lookup, &mut errors, |key, ident, input| {
-        let (name, example) = (key.name(), key.example());
-        match key {
-            RestartKey::Initial => restart.initial = Some(duration_value(name, example, ident, input)?),
-            RestartKey::Max => restart.max = Some(duration_value(name, example, ident, input)?),
-            RestartKey::Window => restart.window = Some(duration_value(name, example, ident, input)?),
-            RestartKey::Factor => {
-                let factor = float(key, ident, input)?;
-                if !(factor.value >= 1.0 && factor.value.is_finite()) {
-                    return Err(syn::Error::new(
-                        factor.span,
-                        "`factor` must be at least 1.0: each further restart waits `factor` times longer",
-                    ));
+    let bare = |lit: &LitStr| {
+        format!(
+            "`restart(…)` options are named: `restart(initial = {:?})`; it takes: {}",
+            lit.value(),
+            list(RestartKey::ALL.map(RestartKey::name))
+        )
+    };
+    each_option(
+        tokens,
+        |ident, _| RestartKey::lookup(ident),
+        bare,
+        &mut errors,
+        |key, ident, input| {
+            let (name, example) = (key.name(), key.example());
+            match key {
+                RestartKey::Initial => restart.initial = Some(duration_value(name, example, ident, input)?),
+                RestartKey::Max => restart.max = Some(duration_value(name, example, ident, input)?),
+                RestartKey::Window => restart.window = Some(duration_value(name, example, ident, input)?),
+                RestartKey::Factor => {
+                    let factor = float(key, ident, input)?;
+                    if !(factor.value >= 1.0 && factor.value.is_finite()) {
+                        return Err(syn::Error::new(
+                            factor.span,
+                            "`factor` must be at least 1.0: each further restart waits `factor` times longer",
+                        ));
+                    }
+                    restart.factor = Some(factor);
                 }
-                restart.factor = Some(factor);
-            }
-            RestartKey::Jitter => {
-                let jitter = float(key, ident, input)?;
-                if !(0.0..=1.0).contains(&jitter.value) {
-                    return Err(syn::Error::new(
-                        jitter.span,
-                        "`jitter` is a fraction of each delay, from 0.0 to 1.0: `jitter = 0.1` adds up to 10%",
-                    ));
+                RestartKey::Jitter => {
+                    let jitter = float(key, ident, input)?;
+                    if !(0.0..=1.0).contains(&jitter.value) {
+                        return Err(syn::Error::new(
+                            jitter.span,
+                            "`jitter` is a fraction of each delay, from 0.0 to 1.0: `jitter = 0.1` adds up to 10%",
+                        ));
+                    }
+                    restart.jitter = Some(jitter);
                 }
-                restart.jitter = Some(jitter);
-            }
-            RestartKey::MaxRestarts => {
-                let n: Spanned<u32> = integer(key, ident, input, "a positive integer")?;
-                if n.value == 0 {
-                    return Err(syn::Error::new(
-                        n.span,
-                        "`max_restarts = 0` would never restart; use `on_failure = \"stop-host\"` instead",
-                    ));
+                RestartKey::MaxRestarts => {
+                    let n: Spanned<u32> = integer(key, ident, input, "a positive integer")?;
+                    if n.value == 0 {
+                        return Err(syn::Error::new(
+                            n.span,
+                            "`max_restarts = 0` would never restart; use `on_failure = \"stop-host\"` instead",
+                        ));
+                    }
+                    restart.max_restarts = Some(n);
                 }
-                restart.max_restarts = Some(n);
             }
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
     errors.finish(restart)
 }
 
@@ -681,4 +729,25 @@ fn missed_ticks(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<Missed
         key: ident.span(),
         span: lit.span(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `KEYS[key as usize]` and `RESTART_KEYS[key as usize]` are the key's own rows.
+    #[test]
+    fn tables_are_in_enum_order() {
+        for (i, (key, ..)) in KEYS.iter().enumerate() {
+            assert_eq!(*key as usize, i, "{key:?}");
+        }
+        for (i, (key, ..)) in RESTART_KEYS.iter().enumerate() {
+            assert_eq!(*key as usize, i, "{key:?}");
+        }
+        assert_eq!(Key::ALL.len(), KEYS.len());
+        assert_eq!(
+            Key::of(Attr::HostedService).map(Key::name).collect::<Vec<_>>(),
+            ["name", "order", "on_failure", "crate", "new"]
+        );
+    }
 }

@@ -1,24 +1,24 @@
-//! Cron expressions and time zones, checked at expansion with the parsers the runtime uses
-//! (feature `cron`, which `host`'s `cron` feature turns on).
+//! Cron expressions and time zones, checked at expansion with the checks the runtime applies at
+//! `build()` (`host-cron`; feature `cron`, which `host`'s `cron` feature turns on).
+
+use std::time::Duration;
 
 use syn::LitStr;
 
+/// Checks the expression; returns the shortest interval between two of its runs, which `jitter`
+/// must stay below.
 #[cfg(feature = "cron")]
-pub(crate) fn check_expr(lit: &LitStr) -> syn::Result<()> {
-    use std::str::FromStr;
-
+pub(crate) fn check_expr(lit: &LitStr) -> syn::Result<Duration> {
     let expr = lit.value();
-    croner::Cron::from_str(&expr).map(drop).map_err(|e| {
-        let e = e.to_string();
-        let e = e.trim_end_matches('.');
-        syn::Error::new(
-            lit.span(),
-            format!(
-                "invalid cron expression `{expr:?}`: {e}; the fields are `minute hour day month weekday` \
-                 (0-59, 0-23, 1-31, 1-12, 0-7), with an optional `second` (0-59) first"
-            ),
-        )
-    })
+    host_cron::check(&expr)
+        .map(|checked| checked.shortest_interval)
+        .map_err(|e| {
+            let message = match e {
+                host_cron::CronError::NeverFires => format!("the cron expression `{expr:?}` {e}"),
+                e => format!("invalid cron expression `{expr:?}`: {e}"),
+            };
+            syn::Error::new(lit.span(), message)
+        })
 }
 
 #[cfg(feature = "cron")]
@@ -39,7 +39,7 @@ pub(crate) fn check_tz(lit: &LitStr) -> syn::Result<()> {
 }
 
 #[cfg(not(feature = "cron"))]
-pub(crate) fn check_expr(lit: &LitStr) -> syn::Result<()> {
+pub(crate) fn check_expr(lit: &LitStr) -> syn::Result<Duration> {
     Err(disabled(lit))
 }
 

@@ -18,7 +18,11 @@ use crate::validate::{Config, Kind, Schedule, Trigger};
 
 /// The service, its factory and its registration.
 pub(crate) fn service(config: &Config) -> TokenStream {
-    let krate = &config.krate;
+    // The runtime's path is named once, in a `use`: a wrong `crate = "…"` is one error, on the
+    // literal, and rustc stays silent about the paths that go through the failed import.
+    let runtime = &config.krate;
+    let krate: &syn::Path = &syn::parse_quote!(__host_runtime);
+    let import = quote_spanned!(config.krate_span=> use #runtime as __host_runtime;);
     let (ident, definition, service) = match &config.kind {
         Kind::HostedFn(func) => (
             &func.ident,
@@ -37,13 +41,11 @@ pub(crate) fn service(config: &Config) -> TokenStream {
             // Spanned on the user's tokens: a missing `HostedService` or `Default` impl, or a
             // constructor that does not return `Self`, is reported there.
             let build = match new {
-                Some(path) => {
-                    let signature = quote_spanned!(ident.span()=> fn() -> #ident);
-                    quote_spanned! {span_of(path)=>
-                        let __host_ctor: #signature = #path;
-                        __host_ctor()
-                    }
-                }
+                // Which constructors are accepted is decided in one place, the runtime's
+                // `__private::construct`; a constructor of the wrong shape is reported on the path.
+                Some(path) => quote_spanned! {span_of(path)=>
+                    #krate::__private::construct::<#ident, _>(#path)
+                },
                 None => quote_spanned!(ident.span()=> <#ident as ::core::default::Default>::default()),
             };
             let definition = quote_spanned! {ident.span()=>
@@ -73,6 +75,8 @@ pub(crate) fn service(config: &Config) -> TokenStream {
     let location = quote_spanned!(ident.span()=> ::core::file!(), ::core::line!(), ::core::column!());
     quote! {
         const _: () = {
+            #import
+
             #definition
 
             fn __host_factory(__host_name: &'static ::core::primitive::str) -> #krate::Service {

@@ -27,7 +27,14 @@ pub(crate) struct ServiceFn {
 pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Target> {
     let item: Item = syn::parse2(tokens)?;
     match item {
-        Item::Fn(f) => function(attr, &f.sig).map(Target::Fn),
+        Item::Fn(f) => {
+            let placed = crate::diag::both(stacked(attr, &f.attrs), associated(attr, &f));
+            crate::diag::both(placed, function(attr, &f.sig)).map(|(_, func)| Target::Fn(func))
+        }
+        Item::Verbatim(tokens) if syn::parse2::<syn::TraitItemFn>(tokens.clone()).is_ok() => {
+            let method = syn::parse2::<syn::TraitItemFn>(tokens)?;
+            Err(placement(attr, &method.sig.ident, "a trait method"))
+        }
         Item::Struct(s) if attr == Attr::HostedService => {
             type_item(&s.ident, &s.generics).map(|()| Target::Type(s.ident))
         }
@@ -40,6 +47,77 @@ pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Target> {
         Item::Enum(syn::ItemEnum { enum_token, ident, .. }) => Err(periodic_on_type(quote!(#enum_token #ident))),
         other => Err(unsupported(attr, &other)),
     }
+}
+
+/// `#[hosted_service]` and `#[periodic]` on one function: the other attribute is still on the item
+/// when the first one expands.
+fn stacked(attr: Attr, attrs: &[syn::Attribute]) -> syn::Result<()> {
+    let other = match attr {
+        Attr::HostedService => "periodic",
+        Attr::Periodic => "hosted_service",
+    };
+    let Some(found) = attrs
+        .iter()
+        .find(|a| a.path().segments.last().is_some_and(|s| s.ident == other))
+    else {
+        return Ok(());
+    };
+    Err(syn::Error::new_spanned(
+        found.path(),
+        "`#[hosted_service]` and `#[periodic]` on one function would run it twice, in two ways; pick one: \
+         `#[periodic(…)]` runs it on a schedule, each run to completion; `#[hosted_service]` runs it once, for \
+         the life of the host, until its token is cancelled",
+    ))
+}
+
+/// A function that names `Self` is an associated function of an `impl` or trait; the generated
+/// registration cannot live there (and a free function never names `Self`).
+fn associated(attr: Attr, f: &syn::ItemFn) -> syn::Result<()> {
+    fn names_self(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "Self",
+            proc_macro2::TokenTree::Group(g) => names_self(g.stream()),
+            _ => false,
+        })
+    }
+    let mut tokens = f.sig.to_token_stream();
+    // Items nested in the body (an `impl` block of a local type) may name their own `Self`.
+    for stmt in &f.block.stmts {
+        if !matches!(stmt, syn::Stmt::Item(_)) {
+            stmt.to_tokens(&mut tokens);
+        }
+    }
+    if names_self(tokens) {
+        return Err(placement(
+            attr,
+            &f.sig.ident,
+            "an associated function of an `impl` block or trait",
+        ));
+    }
+    Ok(())
+}
+
+/// Where the attribute belongs, for one that sits on a method or associated function.
+fn placement(attr: Attr, ident: &Ident, what: &str) -> syn::Error {
+    let (example, by_hand) = match attr {
+        Attr::Periodic => (
+            format!("#[host::periodic(every = \"30s\")] async fn {ident}() {{ MyType::{ident}().await }}"),
+            "host::Service::periodic(name, schedule, job)",
+        ),
+        Attr::HostedService => (
+            format!("#[host::hosted_service] async fn {ident}(ctx: host::Context) {{ MyType::{ident}(ctx).await }}"),
+            "host::Service::hosted(name, service)",
+        ),
+    };
+    syn::Error::new(
+        ident.span(),
+        format!(
+            "`{}` goes on a free `async fn` at module level, not on {what}: the host calls a plain function, \
+             with no type to call it on; put a free function next to the `impl` that calls this one \
+             (`{example}`), or register the service by hand with `{by_hand}`",
+            attr.display()
+        ),
+    )
 }
 
 fn function(attr: Attr, sig: &Signature) -> syn::Result<ServiceFn> {
@@ -72,11 +150,26 @@ fn function(attr: Attr, sig: &Signature) -> syn::Result<ServiceFn> {
             format!("`{what}` goes on an `async fn`: add `async` before `fn`"),
         ));
     }
-    if !sig.generics.params.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            &sig.generics,
-            format!("`{what}` cannot be on a generic function: the host calls it with no type arguments; remove the generic parameters"),
-        ));
+    for param in &sig.generics.params {
+        let message = match param {
+            syn::GenericParam::Lifetime(l) => format!(
+                "`{what}` cannot be on a function with a lifetime parameter: the host supplies the arguments and \
+                 their lifetimes, it cannot be given `{0}`; remove `<{0}>` and elide the lifetime \
+                 (`ctx: &host::Context`)",
+                l.lifetime
+            ),
+            syn::GenericParam::Type(t) => format!(
+                "`{what}` cannot be on a generic function: the host calls it with no type arguments, so it cannot \
+                 choose `{}`; remove the type parameter and name a concrete type",
+                t.ident
+            ),
+            syn::GenericParam::Const(c) => format!(
+                "`{what}` cannot be on a function with a const parameter: the host calls it with no generic \
+                 arguments, so it cannot choose `{}`; remove the const parameter",
+                c.ident
+            ),
+        };
+        errors.push(syn::Error::new_spanned(param, message));
     }
     if let Some(where_clause) = &sig.generics.where_clause {
         errors.push(syn::Error::new_spanned(

@@ -22,14 +22,112 @@ use quote::quote;
 use crate::args::Attr;
 
 /// Turns an `async fn` into a long-running hosted service, or registers a struct or enum that
-/// implements `host::HostedService`. See the `host` crate for every option.
+/// implements `host::HostedService`.
+///
+/// ```
+/// use host::{BoxError, Context, HostedService};
+///
+/// /// Runs until the host stops; its token is cancelled at shutdown.
+/// #[host::hosted_service(order = 10, on_failure = restart(initial = "1s", max = "30s"))]
+/// async fn mailer(ctx: Context) -> Result<(), BoxError> {
+///     ctx.cancelled().await;
+///     Ok(())
+/// }
+///
+/// /// A type with `start` / `run` / `stop` hooks, built by `Metrics::new`.
+/// #[host::hosted_service(name = "metrics", new = Metrics::new)]
+/// struct Metrics;
+///
+/// impl Metrics {
+///     fn new() -> Self {
+///         Metrics
+///     }
+/// }
+///
+/// impl HostedService for Metrics {}
+/// # fn main() {}
+/// ```
+///
+/// It goes on a free `async fn` at module level (parameters: `host::Context` or `&Context`, or
+/// any type implementing `host::FromContext`; returns `()` or `Result<(), E>`), or on a struct or
+/// enum that implements `host::HostedService`. Services are found by [`inventory`] at start-up:
+/// a service declared in a library crate is only linked in if the binary uses that library
+/// (`use my_lib as _;`).
+///
+/// # Options
+///
+#[doc = include_str!("../docs/common-options.md")]
+///
+/// On a struct or enum:
+///
+/// | option | meaning | default |
+/// |---|---|---|
+/// | `new = path::to::constructor` | the constructor: a plain `fn() -> Self` (not `async`, not returning `Result`; do fallible set-up in `HostedService::start`) | `Default::default` |
+///
+/// [`inventory`]: https://docs.rs/inventory
 #[proc_macro_attribute]
 pub fn hosted_service(args: TokenStream, item: TokenStream) -> TokenStream {
     generate(Attr::HostedService, args, item)
 }
 
-/// Turns an `async fn` into a periodic service (`every`, `fixed_delay` or `cron`). See the `host`
-/// crate for every option.
+/// Turns an `async fn` into a periodic service: one run per tick, never overlapping itself.
+///
+/// ```
+/// use host::{Context, Tick};
+///
+/// /// Every 30 s from start, each run at most 20 s long.
+/// #[host::periodic(every = "30s", timeout = "20s")]
+/// async fn refresh_cache(tick: Tick) -> Result<(), std::io::Error> {
+///     let _ = tick.run();
+///     Ok(())
+/// }
+///
+/// /// 02:30 every day, Berlin time; the service fails after 3 failed runs in a row.
+/// #[host::periodic(cron = "30 2 * * *", tz = "Europe/Berlin", max_failures = 3)]
+/// async fn nightly_cleanup(ctx: &Context) {
+///     let _ = ctx.name();
+/// }
+/// # fn main() {}
+/// ```
+///
+/// It goes on a free `async fn` at module level; parameters are `host::Context` or `&Context`,
+/// `host::Tick` (run number, scheduled instant, lateness), or any type implementing
+/// `host::FromRun`; it returns `()` or `Result<(), E>`.
+///
+/// **Failed runs.** A run that returns `Err`, panics or times out is logged at `ERROR` and
+/// counted in the status; the schedule goes on, and the service does not fail, so the process
+/// still exits 0 at a clean shutdown. With `max_failures = N`, N failed runs in a row make the
+/// service fail, and `on_failure` applies (by default `stop-host`: exit code 1).
+///
+/// # Schedule: exactly one of
+///
+/// | option | meaning | default |
+/// |---|---|---|
+/// | `every = "30s"` | fixed rate: first run at start, then on a grid that does not drift | |
+/// | `fixed_delay = "10s"` | a pause of this length after each run ends; first run at start | |
+/// | `cron = "0 30 2 * * *"` | a cron expression: 5 fields (`minute hour day month weekday`) or 6 with `second` first; a 7th (year) field is rejected; one that can never fire (`0 0 30 2 *`) is a compile error | |
+///
+/// # Options
+///
+/// | option | meaning | default |
+/// |---|---|---|
+/// | `tz = "Europe/Berlin"` | the IANA zone a `cron` is evaluated in, checked at compile time | `UTC` |
+/// | `initial_delay = "5s"` | delay before the first run (without it the first run is at start) | none |
+/// | `jitter = "2s"` | a random delay in `[0, jitter)` per run and per service, so replicas do not fire together; shorter than the period, or than the shortest interval between two runs of the `cron` | none |
+/// | `missed_ticks = "skip"` / `"burst"` / `"delay"` | what to do with ticks missed while a run overran or the process stalled: drop them and stay on the grid / run each one / run one and restart the grid from it | `skip` |
+/// | `timeout = "20s"` | per run: at the timeout the run's token is cancelled, its future dropped, and the run counts as failed | none |
+/// | `max_failures = 3` | consecutive failed runs after which the service has failed and `on_failure` applies | unlimited: failed runs are logged and counted, the schedule goes on |
+///
+#[doc = include_str!("../docs/common-options.md")]
+///
+/// # Durations
+///
+/// A number and a unit: `ms`, `s`, `m` (minutes), `h`, `d`, `w`, or spelt out (`sec`, `min`,
+/// `hours`, `days`, `weeks`), combined like `"1m 30s"`; checked at compile time. A missing or
+/// unknown unit, zero, less than 1 ms or more than 365 days is an error on the literal, and so are
+/// `M` (months, easily meant as minutes), months and years (no fixed length), uppercase units
+/// (`"30S"`), and clock or ISO 8601 notation (`"00:00:30"`, `"PT30S"`): each error names the
+/// intended spelling.
 #[proc_macro_attribute]
 pub fn periodic(args: TokenStream, item: TokenStream) -> TokenStream {
     generate(Attr::Periodic, args, item)

@@ -14,6 +14,8 @@ use crate::item::{ServiceFn, Target};
 pub(crate) struct Config {
     /// The path to the runtime: `::host` unless `crate = "…"`.
     pub(crate) krate: syn::Path,
+    /// The span of the `crate = "…"` literal, where a path that does not resolve is reported.
+    pub(crate) krate_span: Span,
     /// `name = "…"`; `None`: the item's path.
     pub(crate) name: Option<String>,
     pub(crate) order: Option<i32>,
@@ -73,9 +75,11 @@ pub(crate) fn config(attr: Attr, args: Args, target: Target) -> syn::Result<Conf
     if let Some(Policy::Restart(restart)) = args.on_failure.as_ref().map(|p| &p.value) {
         restart_delays(restart, &mut errors);
     }
+    let krate_span = args.krate.as_ref().map_or_else(Span::call_site, |k| k.span);
     let krate = args.krate.map_or_else(|| syn::parse_quote!(::host), |k| k.value);
     let config = Config {
         krate,
+        krate_span,
         name: args.name.map(|n| n.value),
         order: args.order.map(|o| o.value),
         on_failure: args.on_failure.map(|p| p.value),
@@ -94,7 +98,7 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
         triggers.push(("fixed_delay", delay.key, Trigger::FixedDelay(delay.value)));
     }
     if let Some(cron) = &args.cron {
-        triggers.push(("cron", cron.key, Trigger::Cron(cron.value.clone())));
+        triggers.push(("cron", cron.key, Trigger::Cron(cron.value.0.clone())));
     }
     if triggers.is_empty() {
         return Err(syn::Error::new(
@@ -116,6 +120,7 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
         Trigger::Every(p) | Trigger::FixedDelay(p) => Some(*p),
         Trigger::Cron(_) => None,
     };
+    let cron_interval = args.cron.as_ref().map(|c| c.value.1);
     if let Some(tz) = &args.tz {
         if !matches!(trigger, Trigger::Cron(_)) {
             errors.push(syn::Error::new(
@@ -135,6 +140,21 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
                      overlap the next tick; lower it",
                     humantime::format_duration(jitter.value),
                     humantime::format_duration(period)
+                ),
+            ));
+        }
+    }
+    if let (Some(jitter), Some(interval), Trigger::Cron(expr)) = (&args.jitter, cron_interval, &trigger) {
+        if jitter.value >= interval {
+            errors.push(syn::Error::new(
+                jitter.span,
+                format!(
+                    "`jitter` ({}) must be shorter than the shortest interval between two runs of `cron = {expr:?}` \
+                     ({}), or a delayed run would fall after the next one is due and that run would be lost; \
+                     lower `jitter` below {}",
+                    humantime::format_duration(jitter.value),
+                    humantime::format_duration(interval),
+                    humantime::format_duration(interval)
                 ),
             ));
         }

@@ -134,6 +134,69 @@ fn invalid_expressions_and_zones_are_reported_at_build_with_the_service_name() {
     );
 }
 
+/// Issue 10: a cron expression that can never fire is rejected at `build()`, naming the service.
+#[test]
+fn a_cron_expression_that_never_fires_is_rejected_at_build() {
+    let job = |_: Context, _: Tick| async {};
+    let err = builder()
+        .service(Service::periodic("leap", Schedule::cron("0 0 30 2 *"), job))
+        .build()
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "service `leap` has an invalid schedule: the cron expression `0 0 30 2 *` never fires: no date matches \
+         its day-of-month, month and weekday fields together (like day 30 in February, or day 31 in a 30-day \
+         month); fix the day or the month"
+    );
+    assert_eq!(err.exit_code(), std::process::ExitCode::from(2));
+    assert_eq!(
+        Schedule::cron("0 0 31 4,6 *").validate(),
+        Err(ScheduleError::CronNeverFires("0 0 31 4,6 *".to_owned()))
+    );
+    // 29 February fires every leap year
+    assert_eq!(Schedule::cron("0 0 29 2 *").validate(), Ok(()));
+}
+
+/// Issue 10: jitter is checked against the shortest interval between two cron runs, as it is
+/// against the period of `every`.
+#[test]
+fn cron_jitter_must_be_below_the_shortest_interval_between_runs() {
+    // every 10 s
+    assert_eq!(
+        Schedule::cron("*/10 * * * * *").jitter(secs(20)).validate(),
+        Err(ScheduleError::JitterAboveCronInterval {
+            jitter: secs(20),
+            interval: secs(10),
+            expr: "*/10 * * * * *".to_owned(),
+        })
+    );
+    // equal to the interval is too long as well
+    assert!(Schedule::cron("*/10 * * * * *").jitter(secs(10)).validate().is_err());
+    assert_eq!(Schedule::cron("*/10 * * * * *").jitter(secs(9)).validate(), Ok(()));
+    // 23:00 and 01:00: two hours apart across midnight, although 22 hours apart within the day
+    let err = Schedule::cron("0 1,23 * * *")
+        .jitter(secs(3 * 3600))
+        .validate()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "jitter (3h) must be smaller than the shortest interval between two runs of the cron expression \
+         `0 1,23 * * *` (2h)"
+    );
+    assert_eq!(Schedule::cron("0 1,23 * * *").jitter(secs(3600)).validate(), Ok(()));
+}
+
+/// Issue 10: a 7th (year) field is rejected, as the macros reject it.
+#[test]
+fn a_year_field_is_rejected() {
+    let err = Schedule::cron("0 0 0 1 1 * 2030").validate().unwrap_err();
+    assert!(
+        err.to_string().contains("a 7th field (a year) is not supported"),
+        "{err}"
+    );
+}
+
 /// Runs a daily cron job on a host whose clock is pinned to `origin`, for `days` (virtual), and
 /// returns the run times as wall-clock timestamps.
 async fn run_cron(origin: &str, expr: &str, zone: &str, days: u64) -> Vec<Timestamp> {

@@ -1,7 +1,10 @@
 //! Cron schedules in IANA time zones (feature `cron`, on by default).
 //!
-//! Expressions are parsed by [croner] (5 fields, or 6 with seconds first, optionally a 7th for the
-//! year; `*`, lists, ranges, steps, `MON`/`JAN` names, `L`, `W`, `#` and `@daily`-style nicknames);
+//! Expressions are parsed by [croner] (5 fields, or 6 with seconds first; a 7th, year, field is
+//! rejected; `*`, lists, ranges, steps, `MON`/`JAN` names, `L`, `W`, `#` and `@daily`-style
+//! nicknames) and checked by `host-cron`, the same checks the macros apply at compile time: an
+//! expression that can never fire (`0 0 30 2 *`) is an error, and so is a jitter that is not below
+//! the shortest interval between two runs;
 //! time zones and calendar arithmetic come from [jiff] with the IANA database bundled, so a zone
 //! resolves the same at compile time (the macros validate it) and on a server without `tzdata`.
 //!
@@ -24,7 +27,7 @@
 //! [croner]: https://docs.rs/croner
 //! [jiff]: https://docs.rs/jiff
 
-use std::str::FromStr;
+use std::time::Duration;
 
 use croner::Cron;
 use jiff::tz::TimeZone;
@@ -36,25 +39,33 @@ use crate::schedule::ScheduleError;
 #[derive(Clone, Debug)]
 pub(crate) struct CronSpec {
     parsed: Result<(Cron, TimeZone), ScheduleError>,
-    /// The expression and the zone's name as written, for status pages and logs.
-    text: Box<str>,
+    /// The expression as written, for errors, status pages and logs.
+    expr: String,
+    /// The zone's name as written (`None`: UTC).
     zone: Option<Box<str>>,
+    /// The shortest wall-clock interval between two runs (zero when the expression is invalid).
+    shortest: Duration,
 }
 
 impl CronSpec {
     pub(crate) fn new(expr: &str) -> Self {
-        CronSpec {
-            parsed: parse(expr).map(|cron| (cron, TimeZone::UTC)),
-            text: expr.into(),
-            zone: None,
+        match parse(expr) {
+            Ok(checked) => CronSpec {
+                parsed: Ok((checked.cron, TimeZone::UTC)),
+                expr: expr.to_owned(),
+                zone: None,
+                shortest: checked.shortest_interval,
+            },
+            Err(error) => CronSpec::invalid(error),
         }
     }
 
     pub(crate) fn invalid(error: ScheduleError) -> Self {
         CronSpec {
             parsed: Err(error),
-            text: "".into(),
+            expr: String::new(),
             zone: None,
+            shortest: Duration::ZERO,
         }
     }
 
@@ -70,11 +81,21 @@ impl CronSpec {
 
     /// `cron "0 30 2 * * *" in Europe/Berlin`.
     pub(crate) fn describe(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "cron \"{}\" in {}", self.text, self.zone.as_deref().unwrap_or("UTC"))
+        write!(f, "cron \"{}\" in {}", self.expr, self.zone.as_deref().unwrap_or("UTC"))
     }
 
-    pub(crate) fn validate(&self) -> Result<(), ScheduleError> {
-        self.parsed.as_ref().map(drop).map_err(Clone::clone)
+    /// The expression is valid, and `jitter` is below the shortest interval between two runs
+    /// (wall-clock time: see `host_cron` for how it is computed).
+    pub(crate) fn validate(&self, jitter: Duration) -> Result<(), ScheduleError> {
+        self.parsed.as_ref().map_err(Clone::clone)?;
+        if !jitter.is_zero() && jitter >= self.shortest {
+            return Err(ScheduleError::JitterAboveCronInterval {
+                jitter,
+                interval: self.shortest,
+                expr: self.expr.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// The first occurrence strictly after `after`, or `None` when there is none (or it is past
@@ -85,10 +106,13 @@ impl CronSpec {
     }
 }
 
-fn parse(expr: &str) -> Result<Cron, ScheduleError> {
-    Cron::from_str(expr).map_err(|e| ScheduleError::InvalidCron {
-        expr: expr.to_owned(),
-        reason: e.to_string(),
+fn parse(expr: &str) -> Result<host_cron::Checked, ScheduleError> {
+    host_cron::check(expr).map_err(|e| match e {
+        host_cron::CronError::NeverFires => ScheduleError::CronNeverFires(expr.to_owned()),
+        e => ScheduleError::InvalidCron {
+            expr: expr.to_owned(),
+            reason: e.to_string(),
+        },
     })
 }
 
@@ -109,7 +133,7 @@ impl crate::schedule::Schedule {
         let crate::schedule::Trigger::Cron(spec) = &self.trigger else {
             return Ok(Vec::new());
         };
-        spec.validate()?;
+        spec.validate(Duration::ZERO)?;
         let mut out = Vec::with_capacity(count);
         let mut at = after;
         while out.len() < count {

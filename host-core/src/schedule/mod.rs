@@ -33,10 +33,11 @@ use tokio::time::Instant;
 /// let nightly = Schedule::cron("30 2 * * *").tz("Europe/Berlin");
 /// ```
 ///
-/// Invalid values (a zero period, jitter not below the period, a bad cron expression or an unknown
-/// time zone) are reported by [`Builder::build`](crate::Builder::build) as
-/// [`Error::InvalidSchedule`](crate::Error::InvalidSchedule) naming the service; the attribute
-/// macros reject them at compile time. [`Schedule::validate`] checks one eagerly.
+/// Invalid values (a zero period, jitter not below the period or the shortest interval between two
+/// cron runs, a bad cron expression or one that never fires, an unknown time zone) are reported by
+/// [`Builder::build`](crate::Builder::build) as [`Error::InvalidSchedule`](crate::Error::InvalidSchedule)
+/// naming the service; the attribute macros reject them at compile time. [`Schedule::validate`]
+/// checks one eagerly.
 #[derive(Clone, Debug)]
 pub struct Schedule {
     pub(crate) trigger: Trigger,
@@ -123,6 +124,28 @@ pub enum ScheduleError {
         /// Why it does not parse.
         reason: String,
     },
+    /// The cron expression can never fire (issue 10): no date matches its day, month and weekday
+    /// fields together, like `0 0 30 2 *` (30 February).
+    #[error(
+        "the cron expression `{0}` never fires: no date matches its day-of-month, month and weekday fields \
+         together (like day 30 in February, or day 31 in a 30-day month); fix the day or the month"
+    )]
+    CronNeverFires(String),
+    /// Jitter must be smaller than the shortest interval between two runs of a cron expression
+    /// (issue 10), or a delayed run would fall after the next one is due and that run would be lost.
+    #[error(
+        "jitter ({}) must be smaller than the shortest interval between two runs of the cron expression `{expr}` ({})",
+        humantime::format_duration(*jitter),
+        humantime::format_duration(*interval)
+    )]
+    JitterAboveCronInterval {
+        /// The jitter bound.
+        jitter: Duration,
+        /// The shortest wall-clock interval between two consecutive runs.
+        interval: Duration,
+        /// The expression.
+        expr: String,
+    },
     /// The time zone is not in the IANA database.
     #[error("unknown time zone `{0}`; use an IANA name such as `Europe/Berlin` or `UTC`")]
     UnknownTimeZone(String),
@@ -159,7 +182,9 @@ impl Schedule {
 
     /// A cron expression, 5 fields (`min hour day month weekday`) or 6 with seconds first, in UTC
     /// unless [`tz`](Self::tz) says otherwise. The syntax is [croner]'s: `*`, lists, ranges, steps,
-    /// names (`MON`, `JAN`), `L`, `W` and `#`.
+    /// names (`MON`, `JAN`), `L`, `W` and `#`; a 7th (year) field is rejected. An expression that
+    /// can never fire, or a [`jitter`](Self::jitter) not below the shortest interval between two
+    /// runs, is an error at [`validate`](Self::validate) (see [`crate::cron`]).
     ///
     /// [croner]: https://docs.rs/croner
     #[cfg(feature = "cron")]
@@ -185,7 +210,9 @@ impl Schedule {
     }
 
     /// Delays each run by a random offset in `[0, bound)`, chosen per run and per service, so
-    /// replicas of one app do not all fire at once. The grid itself does not move.
+    /// replicas of one app do not all fire at once. The grid itself does not move. The bound must
+    /// be smaller than the period, or, for a cron schedule, than the shortest interval between
+    /// two of its runs.
     pub fn jitter(mut self, bound: Duration) -> Self {
         self.jitter = bound;
         self
@@ -222,7 +249,8 @@ impl Schedule {
             Trigger::Every(p) => check_resolution("every", *p)?,
             Trigger::FixedDelay(p) => check_resolution("fixed_delay", *p)?,
             #[cfg(feature = "cron")]
-            Trigger::Cron(spec) => return spec.validate().and(self.check_max_failures()),
+            // issue 10: the cron check takes the jitter (its shortest interval bounds it)
+            Trigger::Cron(spec) => return spec.validate(self.jitter).and(self.check_max_failures()),
         };
         if !self.jitter.is_zero() && self.jitter >= period {
             return Err(ScheduleError::JitterTooLarge {

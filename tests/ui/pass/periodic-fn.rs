@@ -67,6 +67,24 @@ async fn nightly(tick: Tick) {
 )]
 async fn daily() {}
 
+/// Issue 10: what the new checks must still accept: spelt-out units, 29 February (leap years),
+/// weekday ranges, `L`, and a jitter just below the shortest interval between two cron runs
+/// (`*/10` seconds: 10 s).
+#[host::periodic(every = "5min", initial_delay = "1 hour")]
+async fn spelt_out_units() {}
+
+#[host::periodic(cron = "0 0 29 2 *")]
+async fn leap_day() {}
+
+#[host::periodic(cron = "0 9 * * mon-fri", jitter = "23h")]
+async fn weekdays() {}
+
+#[host::periodic(cron = "0 0 L * *")]
+async fn month_end() {}
+
+#[host::periodic(cron = "*/10 * * * * *", jitter = "9s")]
+async fn jitter_below_the_cron_interval() {}
+
 fn main() {
     let _ = plain();
 }

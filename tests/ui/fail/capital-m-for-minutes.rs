@@ -1,0 +1,4 @@
+#[host::periodic(every = "5M")]
+async fn refresh() {}
+
+fn main() {}

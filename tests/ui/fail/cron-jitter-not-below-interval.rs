@@ -1,0 +1,5 @@
+// every 10 seconds
+#[host::periodic(cron = "*/10 * * * * *", jitter = "20s")]
+async fn refresh() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::periodic(every = "00:00:30")]
+async fn refresh() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::periodic(every = "PT30S")]
+async fn refresh() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::periodic(every = "1month")]
+async fn invoice() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+trait Worker {
+    #[host::hosted_service]
+    async fn work(ctx: host::Context);
+}
+
+fn main() {}

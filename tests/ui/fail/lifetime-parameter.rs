@@ -1,0 +1,6 @@
+#[host::periodic(every = "30s")]
+async fn refresh<'a>(ctx: &'a host::Context) {
+    let _ = ctx;
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::hosted_service(initial = "1s")]
+async fn mailer() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[host::periodic(every = "30S")]
+async fn refresh() {}
+
+fn main() {}
