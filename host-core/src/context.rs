@@ -65,6 +65,11 @@ impl Context {
         }
     }
 
+    /// The service's name, shared.
+    pub(crate) fn name_arc(&self) -> &Arc<str> {
+        &self.shared.name
+    }
+
     /// The service's status cell.
     pub(crate) fn status(&self) -> &StatusCell {
         &self.shared.status

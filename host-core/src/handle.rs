@@ -70,6 +70,9 @@ struct HostShared {
     shutdown_timeout: Duration,
     /// Told when a stop is requested: the watchdog thread of a host that owns its process.
     stop_listener: OnceLock<mpsc::UnboundedSender<()>>,
+    /// Every run, for the test kit.
+    #[cfg(feature = "testing")]
+    recorder: OnceLock<Arc<crate::testing::Recorder>>,
 }
 
 impl HostHandle {
@@ -85,6 +88,8 @@ impl HostHandle {
                 wall_origin,
                 shutdown_timeout,
                 stop_listener: OnceLock::new(),
+                #[cfg(feature = "testing")]
+                recorder: OnceLock::new(),
             }),
         }
     }
@@ -175,6 +180,16 @@ impl HostHandle {
         if self.is_stop_requested() {
             let _ = listener.send(());
         }
+    }
+
+    #[cfg(feature = "testing")]
+    pub(crate) fn set_recorder(&self, recorder: Arc<crate::testing::Recorder>) {
+        let _ = self.inner.recorder.set(recorder);
+    }
+
+    #[cfg(feature = "testing")]
+    pub(crate) fn recorder(&self) -> Option<&crate::testing::Recorder> {
+        self.inner.recorder.get().map(|r| &**r)
     }
 
     pub(crate) fn set_phase(&self, phase: Phase) {

@@ -46,17 +46,22 @@
 //!
 //! - `cron` (default): cron schedules with IANA time zones ([`cron`] module).
 //! - `signals` (default): SIGINT/SIGTERM handling (Ctrl+C on Windows).
+//! - `testing`: the [`testing`] module, your services in virtual time (for `[dev-dependencies]`).
 #![warn(missing_docs)]
 
-// The runtime, in the order data flows: what users write and build, the builder, the host's run,
-// each service's task and its periodic loop, the shutdown; then what they share.
+// The runtime, as data flows (the modules themselves are listed alphabetically below):
+// service, params (what users write) → slot (Service) → registry (discovery) → builder (options,
+// selection, validation) → host (start in order, wait) → supervisor (one task per service: hooks,
+// body, policies) → periodic (the loop; schedule/ for timeline and cron) → shutdown (the one
+// path, its Report); watchdog (signals and the deadline from a thread of its own); shared:
+// context, handle, status, report, policy, error, panic, clock, location; testing (the kit).
 mod builder; // Builder: options, discovery, selection, validation
 mod clock; // saturating deadlines, jitter, wall clock
 mod context; // Context: what a service receives
 mod error; // Error, Failure, ServiceFailure
 mod handle; // HostHandle, Phase: stop, lifetime, status
 mod host; // Host::run: runtime checks, start in order, wait for a stop
-mod location;
+mod location; // Location: where a service was defined
 mod panic; // every service future and value polled and dropped with panics caught
 mod params; // FromContext, FromRun: parameters of annotated functions
 mod periodic; // the periodic loop
@@ -69,7 +74,9 @@ mod shutdown; // the one shutdown path and its Report
 mod slot; // Service: a named, configured, type-erased service
 mod status; // the status snapshot (atomics)
 mod supervisor; // one task per service: hooks, body, failure policies, restarts
-mod watchdog; // signals and the shutdown deadline, watched from a thread of its own // Location
+#[cfg(feature = "testing")]
+pub mod testing; // TestHost: your services in virtual time
+mod watchdog; // signals and the shutdown deadline, watched from a thread of its own
 
 pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use context::Context;

@@ -144,6 +144,10 @@ impl<J: Job> Body for Periodic<J> {
             };
             let ended = Instant::now();
             status.run_ended(*epoch, ended);
+            #[cfg(feature = "testing")]
+            if let Some(recorder) = host.recorder() {
+                recorder.record(ctx.name_arc(), tick.run, tick.scheduled, tick.started, &outcome);
+            }
             match outcome {
                 Ok(()) => consecutive_failures = 0,
                 Err(failure) => {

@@ -170,9 +170,14 @@ impl<S: HostedService, F: FnMut() -> S + Send + 'static> Body for Hosted<S, F> {
     async fn run_once(&mut self, ctx: &Context) -> Result<(), Failure> {
         let status = ctx.status();
         let epoch = ctx.host().epoch();
-        status.run_started(epoch, tokio::time::Instant::now());
+        let started = tokio::time::Instant::now();
+        status.run_started(epoch, started);
         let result = panic::catch(|| self.service.run(ctx), &status.busy).await;
         status.run_ended(epoch, tokio::time::Instant::now());
+        #[cfg(feature = "testing")]
+        if let Some(recorder) = ctx.host().recorder() {
+            recorder.record(ctx.name_arc(), status.runs(), started, started, &result);
+        }
         if let Err(failure) = &result {
             status.failed(failure.to_string());
         }
