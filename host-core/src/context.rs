@@ -66,6 +66,7 @@ impl Context {
     }
 
     /// The service's name, shared.
+    #[cfg(feature = "testing")]
     pub(crate) fn name_arc(&self) -> &Arc<str> {
         &self.shared.name
     }
