@@ -70,6 +70,16 @@ impl CronSpec {
     }
 }
 
+/// ``cron `0 30 2 * * *` (Europe/Berlin)``, for [`Schedule`](crate::Schedule)'s `Display`.
+impl std::fmt::Display for CronSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.parsed {
+            Ok((cron, tz)) => write!(f, "cron `{}` ({})", cron.as_str(), tz.iana_name().unwrap_or("UTC")),
+            Err(error) => write!(f, "invalid cron schedule: {error}"),
+        }
+    }
+}
+
 fn parse(expr: &str) -> Result<Cron, ScheduleError> {
     Cron::from_str(expr).map_err(|e| ScheduleError::InvalidCron {
         expr: expr.to_owned(),

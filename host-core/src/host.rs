@@ -296,15 +296,18 @@ impl Host {
         let mut pending = Vec::with_capacity(services.len());
         for s in services {
             shared.push(Arc::new(ServiceShared {
+                // issue 12: first, as it borrows the name (metrics labels); and the schedule's text
+                status: StatusCell::new(&s.name, s.kind, s.schedule),
                 name: s.name,
                 token: root.child_token(),
                 host: handle.clone(),
-                status: StatusCell::new(s.kind),
             }));
             pending.push((s.slot, s.policy.unwrap_or(default_policy)));
         }
         let shared: Arc<[Arc<ServiceShared>]> = shared.into();
         handle.set_services(shared.clone());
+        #[cfg(feature = "systemd")] // issue 12: READY/STATUS/STOPPING/WATCHDOG while this `run` lasts
+        let _systemd = crate::systemd::Notifier::spawn(&handle, shared.len());
 
         // ---- start ----
         handle.set_phase(Phase::Starting);

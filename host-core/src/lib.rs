@@ -54,6 +54,10 @@ pub mod cron;
 mod error;
 mod handle;
 mod host;
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod panic;
 mod params;
 mod periodic;
@@ -65,6 +69,9 @@ mod schedule;
 mod service;
 mod signal;
 mod status;
+#[cfg(feature = "systemd")]
+pub mod systemd;
+mod wallclock;
 
 pub use context::Context;
 pub use error::{BoxError, Error, Failure, ServiceFailure};

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
@@ -90,11 +91,13 @@ impl<J: Job> Body for PeriodicSlot<J> {
                 started,
             };
             status.run_started(*epoch, started);
+            // issue 12: each run is a span inside the service's span (no-op without a subscriber).
+            let span = tracing::info_span!("run", run = *runs, scheduled = %crate::wallclock::Rfc3339(fire_at), lateness = ?tick.lateness());
             // The run's future lives in this loop's own state, pinned once where it is built: no
             // intermediate future around it, so nothing of it is copied or stored twice.
             let outcome = match schedule.timeout {
                 None => {
-                    let mut run = pin!(job.run(ctx, tick));
+                    let mut run = pin!(job.run(ctx, tick).instrument(span));
                     panic::into_failure(std::future::poll_fn(|cx| panic::poll_caught(run.as_mut(), cx)).await)
                 }
                 Some(limit) => {
@@ -106,7 +109,7 @@ impl<J: Job> Body for PeriodicSlot<J> {
                     };
                     sleep.as_mut().reset(deadline(started, limit));
                     let finished = {
-                        let mut run = pin!(job.run(&run_ctx, tick));
+                        let mut run = pin!(job.run(&run_ctx, tick).instrument(span));
                         // The run first, then its deadline (as `tokio::time::timeout` polls).
                         std::future::poll_fn(|cx| match panic::poll_caught(run.as_mut(), cx) {
                             Poll::Ready(result) => Poll::Ready(Some(result)),
@@ -130,17 +133,21 @@ impl<J: Job> Body for PeriodicSlot<J> {
             };
             let ended = Instant::now();
             status.run_ended(*epoch, ended);
+            #[cfg(feature = "metrics")] // issue 12
+            status.metrics.on_run_end(ended - started, Some(tick.lateness()), outcome.is_ok());
             match outcome {
                 Ok(()) => consecutive_failures = 0,
                 Err(failure) => {
                     consecutive_failures += 1;
                     tracing::error!(run = *runs, consecutive_failures, error = %failure, "run failed");
                     status.failed(failure.to_string());
+                    status.set_consecutive_failures(consecutive_failures); // issue 12: the health rule
                     if schedule.max_failures.is_some_and(|max| consecutive_failures >= max) {
                         return Err(failure);
                     }
                 }
             }
+            status.set_consecutive_failures(consecutive_failures); // issue 12 (0 after a success)
             timeline.advance(ended);
         }
     }

@@ -169,6 +169,8 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy)
                 }
                 restarts.push_back(Instant::now());
                 status.restarted();
+                #[cfg(feature = "metrics")] // issue 12
+                status.metrics.on_restart();
                 tracing::info!(attempt = recent + 1, "service restarted");
             }
         }
@@ -199,6 +201,8 @@ impl<S: HostedService> Body for HostedSlot<S> {
         status.run_started(epoch, Instant::now());
         let result = panic::catch(self.0.run(ctx)).await;
         status.run_ended(epoch, Instant::now());
+        #[cfg(feature = "metrics")] // issue 12
+        status.metrics.on_body_end(result.is_ok());
         if let Err(failure) = &result {
             status.failed(failure.to_string());
         }

@@ -229,6 +229,44 @@ impl Schedule {
     }
 }
 
+/// The schedule as an operator reads it (status endpoint, dashboard): `every 30s`,
+/// `fixed delay 10s`, ``cron `0 30 2 * * *` (Europe/Berlin)``, followed by the initial delay,
+/// jitter, timeout and missed-tick policy where they differ from the defaults.
+///
+/// ```
+/// use host::Schedule;
+/// use std::time::Duration;
+///
+/// let s = Schedule::every(Duration::from_secs(30)).jitter(Duration::from_secs(2));
+/// assert_eq!(s.to_string(), "every 30s, jitter 2s");
+/// ```
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = humantime::format_duration;
+        match &self.trigger {
+            Trigger::Every(p) => write!(f, "every {}", d(*p))?,
+            Trigger::FixedDelay(p) => write!(f, "fixed delay {}", d(*p))?,
+            #[cfg(feature = "cron")]
+            Trigger::Cron(spec) => write!(f, "{spec}")?,
+        }
+        if !self.initial_delay.is_zero() {
+            write!(f, ", initial delay {}", d(self.initial_delay))?;
+        }
+        if !self.jitter.is_zero() {
+            write!(f, ", jitter {}", d(self.jitter))?;
+        }
+        if let Some(t) = self.timeout {
+            write!(f, ", timeout {}", d(t))?;
+        }
+        match self.missed {
+            MissedTicks::Skip => {}
+            MissedTicks::Burst => f.write_str(", missed ticks: burst")?,
+            MissedTicks::Delay => f.write_str(", missed ticks: delay")?,
+        }
+        Ok(())
+    }
+}
+
 /// What one run of a periodic service is told about itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tick {

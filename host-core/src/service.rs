@@ -198,6 +198,8 @@ pub struct Service {
     pub(crate) policy: Option<FailurePolicy>,
     pub(crate) kind: ServiceKind,
     pub(crate) slot: Box<dyn crate::runner::Slot>,
+    /// The schedule's text for the status snapshot (issue 12); `None` for hosted services.
+    pub(crate) schedule: Option<Arc<str>>,
 }
 
 impl Service {
@@ -214,7 +216,10 @@ impl Service {
     /// A periodic service: `job` runs on `schedule`, never overlapping itself.
     #[track_caller]
     pub fn periodic(name: impl Into<Arc<str>>, schedule: Schedule, job: impl Job) -> Self {
-        Self::new(name.into(), ServiceKind::Periodic, crate::periodic::slot(schedule, job))
+        let text: Arc<str> = schedule.to_string().into();
+        let mut service = Self::new(name.into(), ServiceKind::Periodic, crate::periodic::slot(schedule, job));
+        service.schedule = Some(text);
+        service
     }
 
     #[track_caller]
@@ -226,6 +231,7 @@ impl Service {
             policy: None,
             kind,
             slot,
+            schedule: None,
         }
     }
 
