@@ -325,3 +325,106 @@ async fn a_restarting_service_is_degraded() {
     handle.stop();
     run.await.unwrap().unwrap();
 }
+
+/// Debian's `chromium` (or `chromium-browser`) on the PATH.
+fn chromium() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The DOM of `url` after its scripts ran, from headless Chromium kept off the network.
+async fn dump_dom(browser: &std::path::Path, url: &str) -> String {
+    let profile = std::env::temp_dir().join(format!("host-dashboard-test-{}", std::process::id()));
+    let run = tokio::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", url])
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(PATIENCE, run)
+        .await
+        .expect("chromium finishes")
+        .expect("chromium starts");
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The rendered table row of `service` (only the page's script creates these).
+fn row<'a>(dom: &'a str, service: &str) -> (usize, &'a str) {
+    let marker = format!("data-service=\"{service}\"");
+    let at = dom.find(&marker).unwrap_or_else(|| panic!("no row for {service} in:\n{dom}"));
+    let start = dom[..at].rfind("<tr").unwrap();
+    let end = at + dom[at..].find("</tr>").unwrap();
+    (start, &dom[start..end])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_renders_every_service_with_its_state_in_a_real_browser_failing_first() {
+    let Some(browser) = chromium() else {
+        // CI must run this test: `.ci/run` installs chromium.
+        assert!(std::env::var_os("CI").is_none(), "chromium is missing (.ci/run installs it)");
+        eprintln!("skipped: chromium is not installed (`apt-get install chromium`)");
+        return;
+    };
+    let cue = Arc::new(Notify::new());
+    let failing = |_: Context, _: Tick| async { Err::<(), _>("upstream returned <502> & died") };
+    let host = Host::builder()
+        .discover(false)
+        .catch_signals(false)
+        .service(Service::hosted("api-server", Idle).order(-1))
+        .service(Service::periodic("nightly", Schedule::every(Duration::from_secs(86_400)), |_, _| async {}))
+        .service(Service::periodic("import", Schedule::every(Duration::from_millis(5)), failing))
+        .service(Service::hosted("consumer", FailsOnCue(cue.clone())).on_failure(FailurePolicy::Ignore))
+        .build()
+        .unwrap();
+    let handle = host.handle();
+    let addr = serve(&handle).await;
+    let run = tokio::spawn(host.run());
+    handle.wait_for(Phase::Started).await;
+    cue.notify_one();
+    until(&handle, "consumer failed, import degraded, nightly waiting", |s| {
+        let health = |n: &str| s.services.iter().find(|s| s.name == n).map(|s| (s.state, s.health));
+        health("consumer") == Some(("failed", Health::Failed))
+            && health("import").is_some_and(|(_, h)| h == Health::Degraded)
+            && health("nightly") == Some(("waiting", Health::Healthy))
+    })
+    .await;
+
+    let dom = dump_dom(&browser, &format!("http://{addr}/")).await;
+    let (consumer_at, consumer) = row(&dom, "consumer");
+    let (import_at, import) = row(&dom, "import");
+    let (api_at, api) = row(&dom, "api-server");
+    let (nightly_at, nightly) = row(&dom, "nightly");
+    for (r, name, state, health) in [
+        (consumer, "consumer", "failed", "failed"),
+        (api, "api-server", "running", "healthy"),
+        (nightly, "nightly", "waiting", "healthy"),
+    ] {
+        assert!(r.contains(&format!(">{name}</div>")), "{name}: {r}");
+        assert!(r.contains(&format!(">{state}</span>")), "{name} should show {state}: {r}");
+        assert!(r.contains(&format!(">{health}</span>")), "{name} should show {health}: {r}");
+    }
+    // The periodic run may be running or waiting at the instant of the request; degraded either way.
+    assert!(import.contains(">import</div>") && import.contains(">degraded</span>"), "{import}");
+    assert!(import.contains("upstream returned &lt;502&gt; &amp; died"), "the error, escaped: {import}");
+    assert!(nightly.contains(">every 1day</div>"), "the schedule: {nightly}");
+    // Failing first, then degraded, then the rest in start order.
+    assert!(consumer_at < import_at && import_at < api_at && api_at < nightly_at);
+    assert!(dom.contains("id=\"host-phase\" class=\"pill green\">started</span>"), "the phase");
+
+    handle.stop();
+    run.await.unwrap().unwrap();
+}
