@@ -81,6 +81,7 @@ impl Notifier {
         let stopping_sent = Arc::new(AtomicBool::new(false));
         let sent = stopping_sent.clone();
         let task = tokio::spawn(async move {
+            send(&[NotifyState::Status(&format!("starting {services} services"))]);
             tokio::join!(lifecycle(&handle, services, &sent), ping(watchdog));
         });
         Notifier(Some((task, stopping_sent)))
@@ -94,7 +95,6 @@ fn send(states: &[NotifyState<'_>]) {
 }
 
 async fn lifecycle(handle: &HostHandle, services: usize, stopping_sent: &AtomicBool) {
-    send(&[NotifyState::Status(&format!("starting {services} services"))]);
     tokio::select! {
         biased;
         _ = handle.stop_requested() => {}
