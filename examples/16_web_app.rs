@@ -3,8 +3,8 @@
 //! `/health/ready`, `/status` and the dashboard at `/`) merged into the app's router.
 //!
 //! `cargo run -p examples --example 16_web_app`, then open <http://127.0.0.1:3000/> (`PORT=8080`
-//! to change the port, `PORT=0` for any free one: the log says which). Ctrl+C or SIGTERM stops
-//! everything and exits 0. `flaky-import` fails on every run, so the dashboard shows it degraded.
+//! to change the port, `PORT=0` for any free one: the log says which; `DRAIN=5s` keeps the server
+//! answering for 5 s after shutdown began). Ctrl+C or SIGTERM stops everything and exits 0. `flaky-import` fails on every run, so the dashboard shows it degraded.
 
 use std::time::Duration;
 
@@ -22,11 +22,20 @@ async fn web(ctx: Context) -> anyhow::Result<()> {
     let app: Router = Router::new()
         .route("/hello", get(|| async { "hello from the web app\n" }))
         .merge(host::http::router(ctx.host().clone()));
+    // Behind a load balancer that probes `/health/ready`, keep serving for a while after shutdown
+    // began (`DRAIN=5s`): readiness answers 503 at once, and the balancer stops sending requests.
+    let drain = match std::env::var("DRAIN") {
+        Ok(d) => humantime::parse_duration(&d)?,
+        Err(_) => Duration::ZERO,
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     let token = ctx.token().clone();
     axum::serve(listener, app)
-        .with_graceful_shutdown(token.cancelled_owned())
+        .with_graceful_shutdown(async move {
+            token.cancelled().await;
+            tokio::time::sleep(drain).await;
+        })
         .await?;
     tracing::info!("web server drained");
     Ok(())

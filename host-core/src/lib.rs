@@ -46,6 +46,11 @@
 //!
 //! - `cron` (default): cron schedules with IANA time zones ([`cron`] module).
 //! - `signals` (default): SIGINT/SIGTERM handling (Ctrl+C on Windows).
+//! - `http`: health, readiness and status endpoints and a dashboard, as an axum router
+//!   (`host::http`).
+//! - `metrics`: counters, histograms and a state gauge per service through the `metrics` facade
+//!   (`host::metrics`).
+//! - `systemd`: `READY`, `STATUS`, `STOPPING` and watchdog notifications (`host::systemd`).
 #![warn(missing_docs)]
 
 mod context;

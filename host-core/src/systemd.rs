@@ -27,13 +27,11 @@
 //! [Service]
 //! Type=notify
 //! ExecStart=/usr/local/bin/my-app
-//! # Ping at least every 15 s or be restarted (the host pings every 7.5 s).
+//! # Restarted when no ping arrives for 30 s (the host pings every 15 s).
 //! WatchdogSec=30s
 //! Restart=on-failure
 //! # SIGTERM, then the host's shutdown timeout (30 s by default), then SIGKILL: keep it larger.
-//! KillSignal=SIGTERM
 //! TimeoutStopSec=45s
-//! # Exit code 130 (a second signal) and 3 (shutdown timeout) are not clean stops either.
 //! Environment=RUST_LOG=info
 //!
 //! [Install]
