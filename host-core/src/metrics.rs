@@ -41,8 +41,14 @@ pub(crate) struct ServiceMetrics {
 impl ServiceMetrics {
     pub(crate) fn new(service: &str) -> Self {
         let label = || [("service", service.to_owned())];
-        metrics::describe_counter!("host_service_runs_total", "Runs of a service (periodic runs, or body starts).");
-        metrics::describe_counter!("host_service_failures_total", "Failed runs: errors, panics and timeouts.");
+        metrics::describe_counter!(
+            "host_service_runs_total",
+            "Runs of a service (periodic runs, or body starts)."
+        );
+        metrics::describe_counter!(
+            "host_service_failures_total",
+            "Failed runs: errors, panics and timeouts."
+        );
         metrics::describe_counter!("host_service_restarts_total", "Restarts under the restart policy.");
         metrics::describe_histogram!(
             "host_service_run_duration_seconds",

@@ -134,7 +134,9 @@ impl<J: Job> Body for PeriodicSlot<J> {
             let ended = Instant::now();
             status.run_ended(*epoch, ended);
             #[cfg(feature = "metrics")] // issue 12
-            status.metrics.on_run_end(ended - started, Some(tick.lateness()), outcome.is_ok());
+            status
+                .metrics
+                .on_run_end(ended - started, Some(tick.lateness()), outcome.is_ok());
             match outcome {
                 Ok(()) => consecutive_failures = 0,
                 Err(failure) => {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use host::http::{Health, Snapshot};
-use host::{BoxError, Context, FailurePolicy, Host, HostHandle, HostedService, Phase, Restart, Schedule, Service, Tick};
+use host::{
+    BoxError, Context, FailurePolicy, Host, HostHandle, HostedService, Phase, Restart, Schedule, Service, Tick,
+};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Notify;
@@ -31,7 +33,11 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     let (head, body) = response.split_once("\r\n\r\n").expect("a complete response");
-    let code = head.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("a status line");
+    let code = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status line");
     assert!(
         head.to_ascii_lowercase().contains("cache-control: no-store"),
         "{path} must not be cached: {head}"
@@ -127,13 +133,19 @@ async fn readiness_is_503_while_starting_200_once_started_and_503_from_the_first
     let snapshot = Snapshot::of(&handle);
     assert!(!snapshot.ready);
     assert_eq!(snapshot.phase, "started");
-    assert_eq!(get(addr, "/health/ready").await, (503, "not ready: shutting down\n".into()));
+    assert_eq!(
+        get(addr, "/health/ready").await,
+        (503, "not ready: shutting down\n".into())
+    );
     // And over HTTP from inside a service that is still draining.
     assert_eq!(rx.recv().await.unwrap(), (503, "not ready: shutting down\n".into()));
 
     run.await.unwrap().unwrap();
     assert_eq!(get(addr, "/health/ready").await.0, 503);
-    assert_eq!(get(addr, "/health/live").await, (503, "not live: the host has stopped\n".into()));
+    assert_eq!(
+        get(addr, "/health/live").await,
+        (503, "not live: the host has stopped\n".into())
+    );
 }
 
 #[tokio::test]
@@ -219,7 +231,10 @@ async fn status_is_json_with_every_documented_field_and_wall_clock_times() {
     assert!(before <= started && started <= ended && ended <= after, "{hourly}");
     // The next run is one hour (plus up to 1 s of jitter) after the first.
     let gap = next.duration_since(started).unwrap();
-    assert!(gap >= Duration::from_secs(3599) && gap <= Duration::from_secs(3601), "{gap:?}");
+    assert!(
+        gap >= Duration::from_secs(3599) && gap <= Duration::from_secs(3601),
+        "{gap:?}"
+    );
 
     let listener = service(&json, "listener");
     assert_eq!(listener["kind"], "hosted");
@@ -255,10 +270,12 @@ async fn failing_runs_are_degraded_and_a_failed_service_fails_liveness() {
     let host = Host::builder()
         .discover(false)
         .catch_signals(false)
-        .service(Service::periodic("import", Schedule::every(Duration::from_millis(5)), failing))
-        .service(
-            Service::hosted("consumer", FailsOnCue(cue.clone())).on_failure(FailurePolicy::Ignore),
-        )
+        .service(Service::periodic(
+            "import",
+            Schedule::every(Duration::from_millis(5)),
+            failing,
+        ))
+        .service(Service::hosted("consumer", FailsOnCue(cue.clone())).on_failure(FailurePolicy::Ignore))
         .service(Service::hosted("fine", Idle))
         .build()
         .unwrap();
@@ -269,7 +286,9 @@ async fn failing_runs_are_degraded_and_a_failed_service_fails_liveness() {
 
     // Three failed runs in a row: degraded, yet live.
     until(&handle, "3 failed runs", |s| {
-        s.services.iter().any(|s| s.name == "import" && s.consecutive_failures >= 3)
+        s.services
+            .iter()
+            .any(|s| s.name == "import" && s.consecutive_failures >= 3)
     })
     .await;
     let json = status_json(addr).await;
@@ -282,15 +301,23 @@ async fn failing_runs_are_degraded_and_a_failed_service_fails_liveness() {
     // A body that failed under `ignore`: failed, and liveness says so, naming it.
     cue.notify_one();
     until(&handle, "consumer failed", |s| {
-        s.services.iter().any(|s| s.name == "consumer" && s.health == Health::Failed)
+        s.services
+            .iter()
+            .any(|s| s.name == "consumer" && s.health == Health::Failed)
     })
     .await;
     let json = status_json(addr).await;
     assert_eq!(service(&json, "consumer")["state"], "failed");
-    assert_eq!(service(&json, "consumer")["last_error"], "the connection to the broker was lost");
+    assert_eq!(
+        service(&json, "consumer")["last_error"],
+        "the connection to the broker was lost"
+    );
     assert_eq!(json["health"], "failed");
     assert_eq!(json["live"], false);
-    assert_eq!(get(addr, "/health/live").await, (503, "not live: failed: consumer\n".into()));
+    assert_eq!(
+        get(addr, "/health/live").await,
+        (503, "not live: failed: consumer\n".into())
+    );
     // Readiness is about start-up and shutdown only.
     assert_eq!(get(addr, "/health/ready").await.0, 200);
 
@@ -305,8 +332,9 @@ async fn a_restarting_service_is_degraded() {
         .discover(false)
         .catch_signals(false)
         .service(
-            Service::hosted("flaky", FailsOnCue(cue.clone()))
-                .on_failure(FailurePolicy::Restart(Restart::new().initial(Duration::from_secs(3600)))),
+            Service::hosted("flaky", FailsOnCue(cue.clone())).on_failure(FailurePolicy::Restart(
+                Restart::new().initial(Duration::from_secs(3600)),
+            )),
         )
         .build()
         .unwrap();
@@ -358,14 +386,20 @@ async fn dump_dom(browser: &std::path::Path, url: &str) -> String {
         .expect("chromium finishes")
         .expect("chromium starts");
     let _ = std::fs::remove_dir_all(&profile);
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// The rendered table row of `service` (only the page's script creates these).
 fn row<'a>(dom: &'a str, service: &str) -> (usize, &'a str) {
     let marker = format!("data-service=\"{service}\"");
-    let at = dom.find(&marker).unwrap_or_else(|| panic!("no row for {service} in:\n{dom}"));
+    let at = dom
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no row for {service} in:\n{dom}"));
     let start = dom[..at].rfind("<tr").unwrap();
     let end = at + dom[at..].find("</tr>").unwrap();
     (start, &dom[start..end])
@@ -375,7 +409,10 @@ fn row<'a>(dom: &'a str, service: &str) -> (usize, &'a str) {
 async fn the_dashboard_renders_every_service_with_its_state_in_a_real_browser_failing_first() {
     let Some(browser) = chromium() else {
         // CI must run this test: `.ci/run` installs chromium.
-        assert!(std::env::var_os("CI").is_none(), "chromium is missing (.ci/run installs it)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is missing (.ci/run installs it)"
+        );
         eprintln!("skipped: chromium is not installed (`apt-get install chromium`)");
         return;
     };
@@ -385,8 +422,16 @@ async fn the_dashboard_renders_every_service_with_its_state_in_a_real_browser_fa
         .discover(false)
         .catch_signals(false)
         .service(Service::hosted("api-server", Idle).order(-1))
-        .service(Service::periodic("nightly", Schedule::every(Duration::from_secs(86_400)), |_, _| async {}))
-        .service(Service::periodic("import", Schedule::every(Duration::from_millis(5)), failing))
+        .service(Service::periodic(
+            "nightly",
+            Schedule::every(Duration::from_secs(86_400)),
+            |_, _| async {},
+        ))
+        .service(Service::periodic(
+            "import",
+            Schedule::every(Duration::from_millis(5)),
+            failing,
+        ))
         .service(Service::hosted("consumer", FailsOnCue(cue.clone())).on_failure(FailurePolicy::Ignore))
         .build()
         .unwrap();
@@ -414,16 +459,31 @@ async fn the_dashboard_renders_every_service_with_its_state_in_a_real_browser_fa
         (nightly, "nightly", "waiting", "healthy"),
     ] {
         assert!(r.contains(&format!(">{name}</div>")), "{name}: {r}");
-        assert!(r.contains(&format!(">{state}</span>")), "{name} should show {state}: {r}");
-        assert!(r.contains(&format!(">{health}</span>")), "{name} should show {health}: {r}");
+        assert!(
+            r.contains(&format!(">{state}</span>")),
+            "{name} should show {state}: {r}"
+        );
+        assert!(
+            r.contains(&format!(">{health}</span>")),
+            "{name} should show {health}: {r}"
+        );
     }
     // The periodic run may be running or waiting at the instant of the request; degraded either way.
-    assert!(import.contains(">import</div>") && import.contains(">degraded</span>"), "{import}");
-    assert!(import.contains("upstream returned &lt;502&gt; &amp; died"), "the error, escaped: {import}");
+    assert!(
+        import.contains(">import</div>") && import.contains(">degraded</span>"),
+        "{import}"
+    );
+    assert!(
+        import.contains("upstream returned &lt;502&gt; &amp; died"),
+        "the error, escaped: {import}"
+    );
     assert!(nightly.contains(">every 1day</div>"), "the schedule: {nightly}");
     // Failing first, then degraded, then the rest in start order.
     assert!(consumer_at < import_at && import_at < api_at && api_at < nightly_at);
-    assert!(dom.contains("id=\"host-phase\" class=\"pill green\">started</span>"), "the phase");
+    assert!(
+        dom.contains("id=\"host-phase\" class=\"pill green\">started</span>"),
+        "the phase"
+    );
 
     handle.stop();
     run.await.unwrap().unwrap();

@@ -2,10 +2,12 @@
 //! paused clock: exact counts, durations and lateness.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use host::{BoxError, Context, FailurePolicy, Host, HostedService, MissedTicks, Phase, Restart, Schedule, Service, Tick};
+use host::{
+    BoxError, Context, FailurePolicy, Host, HostedService, MissedTicks, Phase, Restart, Schedule, Service, Tick,
+};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 fn secs(s: u64) -> Duration {
@@ -14,16 +16,16 @@ fn secs(s: u64) -> Duration {
 
 /// One recorder for the whole test binary (metrics' recorder is global), and one test at a time:
 /// a snapshot drains every metric.
-fn recorder() -> (&'static Snapshotter, std::sync::MutexGuard<'static, ()>) {
+async fn recorder() -> (&'static Snapshotter, tokio::sync::MutexGuard<'static, ()>) {
     static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();
-    static SERIAL: Mutex<()> = Mutex::new(());
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let snapshotter = SNAPSHOTTER.get_or_init(|| {
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
         recorder.install().expect("no other recorder in this test binary");
         snapshotter
     });
-    (snapshotter, SERIAL.lock().unwrap_or_else(|e| e.into_inner()))
+    (snapshotter, SERIAL.lock().await)
 }
 
 /// `metric name → value` for the service `service`.
@@ -32,11 +34,7 @@ fn values_of(snapshotter: &Snapshotter, service: &str) -> HashMap<String, DebugV
         .snapshot()
         .into_vec()
         .into_iter()
-        .filter(|(key, ..)| {
-            key.key()
-                .labels()
-                .any(|l| l.key() == "service" && l.value() == service)
-        })
+        .filter(|(key, ..)| key.key().labels().any(|l| l.key() == "service" && l.value() == service))
         .map(|(key, _, _, value)| (key.key().name().to_owned(), value))
         .collect()
 }
@@ -50,7 +48,7 @@ fn histogram(values: &HashMap<String, DebugValue>, name: &str) -> Vec<f64> {
 
 #[tokio::test(start_paused = true)]
 async fn periodic_runs_record_counts_durations_lateness_and_state() {
-    let (snapshotter, _serial) = recorder();
+    let (snapshotter, _serial) = recorder().await;
     // every 10 s, burst: run 1 takes 12 s (at 0), run 2 (due 10) starts at 12, 2 s late, takes 1 s
     // and fails; run 3 at 20 takes 1 s.
     let job = |ctx: Context, tick: Tick| async move {
@@ -77,7 +75,10 @@ async fn periodic_runs_record_counts_durations_lateness_and_state() {
     assert_eq!(values["host_service_runs_total"], DebugValue::Counter(3));
     assert_eq!(values["host_service_failures_total"], DebugValue::Counter(1));
     assert_eq!(values["host_service_restarts_total"], DebugValue::Counter(0));
-    assert_eq!(histogram(&values, "host_service_run_duration_seconds"), [12.0, 1.0, 1.0]);
+    assert_eq!(
+        histogram(&values, "host_service_run_duration_seconds"),
+        [12.0, 1.0, 1.0]
+    );
     assert_eq!(histogram(&values, "host_service_run_lateness_seconds"), [0.0, 2.0, 0.0]);
     // The gauge holds the last state: stopped.
     assert_eq!(
@@ -102,7 +103,7 @@ impl HostedService for Flaky {
 
 #[tokio::test(start_paused = true)]
 async fn restarts_and_failed_bodies_are_counted_and_the_gauge_follows_the_state() {
-    let (snapshotter, _serial) = recorder();
+    let (snapshotter, _serial) = recorder().await;
     let restart = Restart::new().initial(secs(1)).max(secs(1));
     let host = Host::builder()
         .discover(false)

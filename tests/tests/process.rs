@@ -236,7 +236,11 @@ fn a_second_signal_during_shutdown_exits_at_once_with_130() {
 fn http_get(port: u16, path: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
@@ -263,7 +267,14 @@ fn the_web_app_serves_the_host_endpoints_and_exits_0_on_sigterm() {
     assert_eq!(http_get(port, "/hello"), (200, "hello from the web app\n".into()));
     let (code, status) = http_get(port, "/status");
     assert_eq!(code, 200);
-    for name in ["web", "refresh-cache", "sync-orders", "flaky-import", "nightly-report", "mailer"] {
+    for name in [
+        "web",
+        "refresh-cache",
+        "sync-orders",
+        "flaky-import",
+        "nightly-report",
+        "mailer",
+    ] {
         assert!(status.contains(&format!("\"name\":\"{name}\"")), "{name} in {status}");
     }
     let (code, page) = http_get(port, "/");

@@ -151,11 +151,12 @@ fn child_host() {
     let Ok(mode) = std::env::var("HOST_SYSTEMD_CHILD") else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let result = runtime.block_on(async {
-        let mut builder = Host::builder()
-            .discover(false)
-            .service(Service::hosted("idle", Idle));
+        let mut builder = Host::builder().discover(false).service(Service::hosted("idle", Idle));
         builder = match mode.as_str() {
             "stuck" => builder.service(Service::hosted("blocker", Blocker)),
             _ => builder.service(Service::hosted("idle-2", Idle)),

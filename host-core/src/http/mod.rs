@@ -229,7 +229,10 @@ fn live_response(handle: &HostHandle) -> Response {
     let response = if snapshot.live {
         (StatusCode::OK, "live\n".to_owned())
     } else if snapshot.phase == "stopped" {
-        (StatusCode::SERVICE_UNAVAILABLE, "not live: the host has stopped\n".to_owned())
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not live: the host has stopped\n".to_owned(),
+        )
     } else {
         let failed: Vec<&str> = snapshot
             .services
@@ -306,9 +309,18 @@ mod tests {
     fn health_rule() {
         use ServiceKind::{Hosted, Periodic};
         assert_eq!(Health::of(&status(Periodic, State::Waiting, 0)), Health::Healthy);
-        assert_eq!(Health::of(&status(Periodic, State::Waiting, DEGRADED_AFTER - 1)), Health::Healthy);
-        assert_eq!(Health::of(&status(Periodic, State::Waiting, DEGRADED_AFTER)), Health::Degraded);
-        assert_eq!(Health::of(&status(Hosted, State::Running, DEGRADED_AFTER)), Health::Healthy);
+        assert_eq!(
+            Health::of(&status(Periodic, State::Waiting, DEGRADED_AFTER - 1)),
+            Health::Healthy
+        );
+        assert_eq!(
+            Health::of(&status(Periodic, State::Waiting, DEGRADED_AFTER)),
+            Health::Degraded
+        );
+        assert_eq!(
+            Health::of(&status(Hosted, State::Running, DEGRADED_AFTER)),
+            Health::Healthy
+        );
         assert_eq!(Health::of(&status(Hosted, State::Restarting, 0)), Health::Degraded);
         assert_eq!(Health::of(&status(Hosted, State::Failed, 0)), Health::Failed);
         assert_eq!(Health::of(&status(Periodic, State::Aborted, 0)), Health::Failed);
