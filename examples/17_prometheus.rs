@@ -12,7 +12,7 @@ use host::{Context, Host, Schedule, Service, Tick};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// A job whose every fourth run fails.
-#[host::periodic(every = "1s")]
+#[host::periodic(name = "import", every = "1s")]
 async fn import(tick: Tick) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(40)).await;
     anyhow::ensure!(!tick.run().is_multiple_of(4), "run {} failed", tick.run());

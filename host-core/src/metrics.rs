@@ -43,7 +43,7 @@ impl ServiceMetrics {
         let label = || [("service", service.to_owned())];
         metrics::describe_counter!(
             "host_service_runs_total",
-            "Runs of a service (periodic runs, or body starts)."
+            "Finished runs (periodic runs; for a hosted service, its body)."
         );
         metrics::describe_counter!(
             "host_service_failures_total",

@@ -205,6 +205,9 @@ fn state_name(state: State) -> &'static str {
 /// The endpoints and the dashboard for `handle`'s host, to merge into (or nest in) your app's
 /// router; see the [module docs](self). Generic over the app's state, so it merges into any
 /// `Router<S>`.
+///
+/// `merge` panics (axum's rule) if your router has a route of its own at `/`, `/status` or
+/// `/health/…`: then `nest("/ops", router(handle))` and find the dashboard at `/ops`.
 pub fn router<S>(handle: HostHandle) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
