@@ -64,9 +64,15 @@ mod tests {
         // A system clock just after 1970 (a board without a real-time clock) and a run an hour ago.
         let early = convert(now - Duration::from_secs(3600), now, at(10));
         assert_eq!(early, UNIX_EPOCH);
-        assert_eq!(humantime::format_rfc3339_millis(early).to_string(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            humantime::format_rfc3339_millis(early).to_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
         // A deadline beyond the year 9999.
         let late = convert(now + Duration::from_secs(400 * 365 * 86_400), now, at(253_000_000_000));
-        assert_eq!(humantime::format_rfc3339_millis(late).to_string(), "9999-12-31T23:59:59.000Z");
+        assert_eq!(
+            humantime::format_rfc3339_millis(late).to_string(),
+            "9999-12-31T23:59:59.000Z"
+        );
     }
 }
