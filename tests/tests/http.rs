@@ -394,6 +394,34 @@ async fn dump_dom(browser: &std::path::Path, url: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A 1400×560 screenshot of `url`, for a person to look at.
+async fn screenshot(browser: &std::path::Path, url: &str, png: &std::path::Path) {
+    let profile = std::env::temp_dir().join(format!("host-dashboard-shot-{}", std::process::id()));
+    let status = tokio::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .args(["--hide-scrollbars", "--window-size=1400,560"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(url)
+        .kill_on_drop(true)
+        .status()
+        .await
+        .expect("chromium starts");
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(status.success());
+}
+
 /// The rendered table row of `service` (only the page's script creates these).
 fn row<'a>(dom: &'a str, service: &str) -> (usize, &'a str) {
     let marker = format!("data-service=\"{service}\"");
@@ -449,6 +477,10 @@ async fn the_dashboard_renders_every_service_with_its_state_in_a_real_browser_fa
     .await;
 
     let dom = dump_dom(&browser, &format!("http://{addr}/")).await;
+    // `HOST_DASHBOARD_SCREENSHOT=/tmp/d.png cargo test -p tests --test http dashboard` to look at it.
+    if let Some(png) = std::env::var_os("HOST_DASHBOARD_SCREENSHOT") {
+        screenshot(&browser, &format!("http://{addr}/"), std::path::Path::new(&png)).await;
+    }
     let (consumer_at, consumer) = row(&dom, "consumer");
     let (import_at, import) = row(&dom, "import");
     let (api_at, api) = row(&dom, "api-server");
