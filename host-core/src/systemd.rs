@@ -5,7 +5,9 @@
 //! whenever `NOTIFY_SOCKET` is set (it is a no-op otherwise, so the same binary runs anywhere):
 //!
 //! - `STATUS=starting N services` when start-up begins;
-//! - `READY=1` and `STATUS=running N services` once every service has started;
+//! - `READY=1` and `STATUS=running N services` once every service has started, then the status
+//!   line again whenever a service has failed or is restarting (`running 6 services; failed:
+//!   import; restarting: consumer`, checked every 2 s);
 //! - `STOPPING=1` and `STATUS=stopping` at the first instant of shutdown;
 //! - `WATCHDOG=1` every half of `WATCHDOG_USEC` (set by `WatchdogSec=`), sent by a task on the
 //!   host's tokio runtime: when that runtime stops polling tasks (its only thread, or all its
@@ -46,6 +48,7 @@ use sd_notify::NotifyState;
 use tokio::task::JoinHandle;
 
 use crate::handle::{HostHandle, Phase};
+use crate::status::State;
 
 /// Sends `STATUS=<text>` to the service manager; does nothing when not run by systemd (no
 /// `NOTIFY_SOCKET`).
@@ -80,7 +83,7 @@ impl Notifier {
         let sent = stopping_sent.clone();
         let task = tokio::spawn(async move {
             send(&[NotifyState::Status(&format!("starting {services} services"))]);
-            tokio::join!(lifecycle(&handle, services, &sent), ping(watchdog));
+            tokio::join!(lifecycle(&handle, &sent), ping(watchdog));
         });
         Notifier(Some((task, stopping_sent)))
     }
@@ -92,19 +95,58 @@ fn send(states: &[NotifyState<'_>]) {
     }
 }
 
-async fn lifecycle(handle: &HostHandle, services: usize, stopping_sent: &AtomicBool) {
+async fn lifecycle(handle: &HostHandle, stopping_sent: &AtomicBool) {
     tokio::select! {
         biased;
         _ = handle.stop_requested() => {}
         _ = handle.wait_for(Phase::Started) => {
             if !handle.is_stop_requested() {
-                send(&[NotifyState::Ready, NotifyState::Status(&format!("running {services} services"))]);
+                let mut last = summary(handle);
+                send(&[NotifyState::Ready, NotifyState::Status(&last)]);
+                // Keep `systemctl status` current: failed and restarting services, every 2 s.
+                let mut every = tokio::time::interval(STATUS_EVERY);
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        biased;
+                        _ = handle.stop_requested() => break,
+                        _ = every.tick() => {
+                            let now = summary(handle);
+                            if now != last {
+                                send(&[NotifyState::Status(&now)]);
+                                last = now;
+                            }
+                        }
+                    }
+                }
             }
         }
     }
     handle.stop_requested().await;
     stopping_sent.store(true, Ordering::Release);
     send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
+}
+
+/// How often the `STATUS=` line is refreshed while the host runs.
+const STATUS_EVERY: Duration = Duration::from_secs(2);
+
+/// `running 6 services`, then `; failed: a, b` and `; restarting: c` when there are such.
+fn summary(handle: &HostHandle) -> String {
+    let status = handle.status();
+    let names = |f: fn(State) -> bool| {
+        let names: Vec<&str> = status.iter().filter(|s| f(s.state)).map(|s| s.name.as_str()).collect();
+        names.join(", ")
+    };
+    let mut text = format!("running {} services", status.len());
+    for (label, names) in [
+        ("failed", names(|s| matches!(s, State::Failed | State::Aborted))),
+        ("restarting", names(|s| s == State::Restarting)),
+    ] {
+        if !names.is_empty() {
+            text.push_str(&format!("; {label}: {names}"));
+        }
+    }
+    text
 }
 
 /// Pings every half of the watchdog period for as long as this task is polled.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use host::{BoxError, Context, Host, HostedService, Service};
+use host::{BoxError, Context, FailurePolicy, Host, HostedService, Service};
 
 /// How long the test waits for an expected notification before failing (a passing run never
 /// waits this long).
@@ -92,7 +92,7 @@ impl Drop for Manager {
 }
 
 #[test]
-fn ready_status_watchdog_pings_and_stopping_are_sent_and_sigterm_exits_0() {
+fn ready_status_lines_watchdog_pings_and_stopping_are_sent_and_sigterm_exits_0() {
     let mut m = Manager::start("clean");
     let first = m.until("STATUS=starting", |d| d.contains("STATUS="));
     assert_eq!(first, ["STATUS=starting 2 services\n"]);
@@ -102,6 +102,11 @@ fn ready_status_watchdog_pings_and_stopping_are_sent_and_sigterm_exits_0() {
     for _ in 0..3 {
         m.until("WATCHDOG=1", |d| d == "WATCHDOG=1\n");
     }
+    // A service fails (policy `ignore`): the status line says so.
+    m.signal("USR2");
+    m.until("the failure in STATUS=", |d| {
+        d == "STATUS=running 2 services; failed: fails-on-usr2\n"
+    });
     m.signal("TERM");
     let seen = m.until("STOPPING=1", |d| d.contains("STOPPING=1"));
     assert_eq!(seen.last().unwrap(), "STOPPING=1\nSTATUS=stopping\n");
@@ -125,6 +130,19 @@ fn watchdog_pings_stop_when_the_hosts_runtime_is_stuck() {
 struct Idle;
 
 impl HostedService for Idle {}
+
+/// Fails on SIGUSR2.
+struct FailsOnUsr2;
+
+impl HostedService for FailsOnUsr2 {
+    async fn run(&mut self, ctx: &Context) -> Result<(), BoxError> {
+        let mut usr2 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined2())?;
+        tokio::select! {
+            _ = ctx.cancelled() => Ok(()),
+            _ = usr2.recv() => Err("told to fail".into()),
+        }
+    }
+}
 
 /// Blocks the runtime's thread after SIGUSR1.
 struct Blocker;
@@ -159,7 +177,7 @@ fn child_host() {
         let mut builder = Host::builder().discover(false).service(Service::hosted("idle", Idle));
         builder = match mode.as_str() {
             "stuck" => builder.service(Service::hosted("blocker", Blocker)),
-            _ => builder.service(Service::hosted("idle-2", Idle)),
+            _ => builder.service(Service::hosted("fails-on-usr2", FailsOnUsr2).on_failure(FailurePolicy::Ignore)),
         };
         builder.build()?.run().await
     });
