@@ -135,7 +135,12 @@ impl Host {
         let mut slots = Vec::with_capacity(count);
         for s in services {
             shared.push(Arc::new(ServiceShared {
-                status: StatusCell::new(s.slot.kind()),
+                // First, as it borrows the name (metrics labels); and the schedule's text.
+                status: StatusCell::new(
+                    &s.name,
+                    s.slot.kind(),
+                    s.slot.schedule().map(|sc| sc.to_string().into()),
+                ),
                 name: s.name,
                 token: root.child_token(),
                 host: handle.clone(),
@@ -144,6 +149,8 @@ impl Host {
         }
         let shared: Arc<[Arc<ServiceShared>]> = shared.into();
         handle.set_services(shared.clone());
+        #[cfg(feature = "systemd")] // issue 12: READY/STATUS/STOPPING/WATCHDOG while this `run` lasts
+        let _systemd = crate::systemd::Notifier::spawn(&handle, shared.len());
 
         // ---- start ----
         handle.set_phase(Phase::Starting);

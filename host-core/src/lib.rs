@@ -47,6 +47,11 @@
 //! - `cron` (default): cron schedules with IANA time zones ([`cron`] module).
 //! - `signals` (default): SIGINT/SIGTERM handling (Ctrl+C on Windows).
 //! - `testing`: the [`testing`] module, your services in virtual time (for `[dev-dependencies]`).
+//! - `http`: health, readiness and status endpoints and a dashboard, as an axum router
+//!   (`host::http`).
+//! - `metrics`: counters, histograms and a state gauge per service through the `metrics` facade
+//!   (`host::metrics`).
+//! - `systemd`: `READY`, `STATUS`, `STOPPING` and watchdog notifications (`host::systemd`).
 #![warn(missing_docs)]
 
 // The runtime, as data flows (the modules themselves are listed alphabetically below):
@@ -54,14 +59,19 @@
 // selection, validation) → host (start in order, wait) → supervisor (one task per service: hooks,
 // body, policies) → periodic (the loop; schedule/ for timeline and cron) → shutdown (the one
 // path, its Report); watchdog (signals and the deadline from a thread of its own); shared:
-// context, handle, status, report, policy, error, panic, clock, location; testing (the kit).
+// context, handle, status, report, policy, error, panic, clock, wallclock, location;
+// integrations: http, metrics, systemd; testing (the kit).
 mod builder; // Builder: options, discovery, selection, validation
 mod clock; // saturating deadlines, jitter, wall clock
 mod context; // Context: what a service receives
 mod error; // Error, Failure, ServiceFailure
 mod handle; // HostHandle, Phase: stop, lifetime, status
 mod host; // Host::run: runtime checks, start in order, wait for a stop
+#[cfg(feature = "http")]
+pub mod http; // health, readiness, status endpoints and the dashboard (axum)
 mod location; // Location: where a service was defined
+#[cfg(feature = "metrics")]
+pub mod metrics; // per-service counters, histograms and a state gauge (metrics facade)
 mod panic; // every service future and value polled and dropped with panics caught
 mod params; // FromContext, FromRun: parameters of annotated functions
 mod periodic; // the periodic loop
@@ -74,8 +84,11 @@ mod shutdown; // the one shutdown path and its Report
 mod slot; // Service: a named, configured, type-erased service
 mod status; // the status snapshot (atomics)
 mod supervisor; // one task per service: hooks, body, failure policies, restarts
+#[cfg(feature = "systemd")]
+pub mod systemd; // READY, STATUS, STOPPING and watchdog notifications
 #[cfg(feature = "testing")]
 pub mod testing; // TestHost: your services in virtual time
+mod wallclock; // Instant → SystemTime and RFC 3339, for status pages and logs
 mod watchdog; // signals and the shutdown deadline, watched from a thread of its own
 
 pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};

@@ -6,6 +6,7 @@ use std::pin::{Pin, pin};
 use std::task::Poll;
 
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::clock::{deadline, jitter};
 use crate::context::Context;
@@ -98,12 +99,14 @@ impl<J: Job> Body for Periodic<J> {
                 started,
             };
             status.run_started(*epoch, started);
+            // Each run is a span inside the service's span (no-op without a subscriber).
+            let span = tracing::info_span!("run", run = *runs, scheduled = %crate::wallclock::Rfc3339(fire_at), lateness = ?tick.lateness());
             // The run's future lives in this loop's own state, pinned once where it is built: no
             // intermediate future around it, so nothing of it is copied or stored twice.
             // A panic while making the run's future is a failed run too.
             let outcome = match schedule.timeout {
                 None => match call_caught(|| job.run(ctx, tick)) {
-                    Ok(run) => into_failure(Caught::new(run, &status.busy).await),
+                    Ok(run) => into_failure(Caught::new(run.instrument(span), &status.busy).await),
                     Err(failure) => Err(failure),
                 },
                 Some(limit) => 'run: {
@@ -114,7 +117,7 @@ impl<J: Job> Body for Periodic<J> {
                         Ok(run) => run,
                         Err(failure) => break 'run Err(failure),
                     };
-                    let mut run = pin!(Caught::new(run, &status.busy));
+                    let mut run = pin!(Caught::new(run.instrument(span), &status.busy));
                     // The run first, then its deadline (as `tokio::time::timeout` polls).
                     let finished = std::future::poll_fn(|cx| match run.as_mut().poll(cx) {
                         Poll::Ready(result) => Poll::Ready(Some(result)),
@@ -148,17 +151,23 @@ impl<J: Job> Body for Periodic<J> {
             if let Some(recorder) = host.recorder() {
                 recorder.record(ctx.name_arc(), tick.run, tick.scheduled, tick.started, &outcome);
             }
+            #[cfg(feature = "metrics")] // issue 12
+            status
+                .metrics
+                .on_run_end(ended - started, Some(tick.lateness()), outcome.is_ok());
             match outcome {
                 Ok(()) => consecutive_failures = 0,
                 Err(failure) => {
                     consecutive_failures = consecutive_failures.saturating_add(1);
                     tracing::error!(run = *runs, consecutive_failures, error = %failure, "run failed");
                     status.failed(failure.to_string());
+                    status.set_consecutive_failures(consecutive_failures); // issue 12: the health rule
                     if schedule.max_failures.is_some_and(|max| consecutive_failures >= max) {
                         return Err(failure);
                     }
                 }
             }
+            status.set_consecutive_failures(consecutive_failures); // issue 12 (0 after a success)
             timeline.advance(ended);
         }
     }

@@ -174,6 +174,8 @@ impl<S: HostedService, F: FnMut() -> S + Send + 'static> Body for Hosted<S, F> {
         status.run_started(epoch, started);
         let result = panic::catch(|| self.service.run(ctx), &status.busy).await;
         status.run_ended(epoch, tokio::time::Instant::now());
+        #[cfg(feature = "metrics")]
+        status.metrics.on_body_end(result.is_ok());
         #[cfg(feature = "testing")]
         if let Some(recorder) = ctx.host().recorder() {
             recorder.record(ctx.name_arc(), status.runs(), started, started, &result);

@@ -1,8 +1,8 @@
 //! The status snapshot: what every service is doing, read without slowing any of them.
 
-use std::sync::Mutex;
 use std::sync::PoisonError;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 
 use tokio::time::Instant;
 
@@ -70,6 +70,8 @@ pub struct ServiceStatus {
     pub failures: u64,
     /// Restarts under the `restart` policy.
     pub restarts: u64,
+    /// Failed periodic runs since the last successful one (0 after a success).
+    pub consecutive_failures: u32,
     /// The text of the last failure.
     pub last_error: Option<String>,
     /// When the last run (or body) started.
@@ -78,6 +80,9 @@ pub struct ServiceStatus {
     pub last_run_ended: Option<Instant>,
     /// When the next periodic run is due.
     pub next_run: Option<Instant>,
+    /// A periodic service's schedule as text (`every 30s, jitter 2s`: [`Schedule`](crate::Schedule)'s
+    /// `Display`); `None` for a hosted service.
+    pub schedule: Option<String>,
 }
 
 /// Where a service's task is in its lifecycle; what the shutdown and the watchdog read to tell a
@@ -133,16 +138,23 @@ pub(crate) struct StatusCell {
     runs: AtomicU64,
     failures: AtomicU64,
     restarts: AtomicU64,
+    consecutive_failures: AtomicU32,
     /// Nanoseconds since the host's epoch, plus one; 0 means "none".
     last_start: AtomicU64,
     last_end: AtomicU64,
     next_run: AtomicU64,
     /// Written only when a run fails.
     last_error: Mutex<Option<String>>,
+    schedule: Option<Arc<str>>,
+    /// The service's metric handles, registered once (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: crate::metrics::ServiceMetrics,
 }
 
 impl StatusCell {
-    pub(crate) fn new(kind: ServiceKind) -> Self {
+    pub(crate) fn new(name: &str, kind: ServiceKind, schedule: Option<Arc<str>>) -> Self {
+        #[cfg(not(feature = "metrics"))]
+        let _ = name;
         StatusCell {
             kind,
             state: AtomicU8::new(State::Pending as u8),
@@ -151,15 +163,21 @@ impl StatusCell {
             runs: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             restarts: AtomicU64::new(0),
+            consecutive_failures: AtomicU32::new(0),
             last_start: AtomicU64::new(0),
             last_end: AtomicU64::new(0),
             next_run: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            schedule,
+            #[cfg(feature = "metrics")]
+            metrics: crate::metrics::ServiceMetrics::new(name),
         }
     }
 
     pub(crate) fn set_state(&self, state: State) {
         self.state.store(state as u8, Relaxed);
+        #[cfg(feature = "metrics")]
+        self.metrics.on_state(state);
     }
 
     pub(crate) fn state(&self) -> State {
@@ -208,6 +226,10 @@ impl StatusCell {
         *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
     }
 
+    pub(crate) fn set_consecutive_failures(&self, n: u32) {
+        self.consecutive_failures.store(n, Relaxed);
+    }
+
     pub(crate) fn restarted(&self) {
         self.restarts.fetch_add(1, Relaxed);
     }
@@ -220,10 +242,12 @@ impl StatusCell {
             runs: self.runs.load(Relaxed),
             failures: self.failures.load(Relaxed),
             restarts: self.restarts.load(Relaxed),
+            consecutive_failures: self.consecutive_failures.load(Relaxed),
             last_error: self.last_error.lock().unwrap_or_else(PoisonError::into_inner).clone(),
             last_run_started: decode(epoch, self.last_start.load(Relaxed)),
             last_run_ended: decode(epoch, self.last_end.load(Relaxed)),
             next_run: decode(epoch, self.next_run.load(Relaxed)),
+            schedule: self.schedule.as_deref().map(str::to_owned),
         }
     }
 }

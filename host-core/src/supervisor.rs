@@ -291,6 +291,8 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy)
         }
         restarts.push_back(Instant::now());
         status.restarted();
+        #[cfg(feature = "metrics")]
+        status.metrics.on_restart();
         restart_failed = Box::pin(fresh_start(body, ctx)).await.err();
         if restart_failed.is_none() {
             tracing::info!(attempt = recent + 1, "service restarted");

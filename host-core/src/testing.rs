@@ -390,7 +390,7 @@ pub fn context(service: &str) -> Context {
         name: service.into(),
         token,
         host: handle,
-        status: StatusCell::new(ServiceKind::Periodic),
+        status: StatusCell::new(service, ServiceKind::Periodic, None),
     }))
 }
 

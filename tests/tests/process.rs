@@ -28,6 +28,8 @@ fn example(name: &str) -> PathBuf {
                 "01_quickstart",
                 "--example",
                 "14_exit_codes",
+                "--example",
+                "16_web_app",
             ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
@@ -133,4 +135,58 @@ fn a_second_signal_during_shutdown_exits_at_once_with_130() {
         out.contains("second signal during shutdown; exiting immediately"),
         "{out}"
     );
+}
+
+/// `GET path` on 127.0.0.1:`port`: the status code and the body.
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.split(' ').nth(1).unwrap().parse().unwrap(), body.to_owned())
+}
+
+#[test]
+fn the_web_app_serves_the_host_endpoints_and_exits_0_on_sigterm() {
+    let mut p = Proc::spawn(&example("16_web_app"), &[("PORT", "0")]);
+    // The two lines come from two tasks, in either order.
+    p.wait_for("host started");
+    let listening = "listening on http://127.0.0.1:";
+    let line = match p.seen.iter().find(|l| l.contains(listening)) {
+        Some(line) => line.clone(),
+        None => p.wait_for(listening),
+    };
+    let port: u16 = line
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("a port in {line:?}"));
+    assert_eq!(http_get(port, "/health/ready"), (200, "ready\n".into()));
+    assert_eq!(http_get(port, "/health/live"), (200, "live\n".into()));
+    assert_eq!(http_get(port, "/hello"), (200, "hello from the web app\n".into()));
+    let (code, status) = http_get(port, "/status");
+    assert_eq!(code, 200);
+    for name in [
+        "web",
+        "refresh-cache",
+        "sync-orders",
+        "flaky-import",
+        "nightly-report",
+        "mailer",
+    ] {
+        assert!(status.contains(&format!("\"name\":\"{name}\"")), "{name} in {status}");
+    }
+    let (code, page) = http_get(port, "/");
+    assert_eq!(code, 200);
+    assert!(page.contains("<title>host · services</title>"));
+    p.signal("TERM");
+    let (exit, log) = p.wait();
+    assert_eq!(exit.code(), Some(0), "{log}");
+    assert!(log.contains("web server drained"), "{log}");
 }

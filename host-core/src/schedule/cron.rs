@@ -39,10 +39,8 @@ use crate::schedule::ScheduleError;
 #[derive(Clone, Debug)]
 pub(crate) struct CronSpec {
     parsed: Result<(Cron, TimeZone), ScheduleError>,
-    /// The expression as written, for errors, status pages and logs.
+    /// The expression as written, for errors.
     expr: String,
-    /// The zone's name as written (`None`: UTC).
-    zone: Option<Box<str>>,
     /// The shortest wall-clock interval between two runs (zero when the expression is invalid).
     shortest: Duration,
 }
@@ -53,7 +51,6 @@ impl CronSpec {
             Ok(checked) => CronSpec {
                 parsed: Ok((checked.cron, TimeZone::UTC)),
                 expr: expr.to_owned(),
-                zone: None,
                 shortest: checked.shortest_interval,
             },
             Err(error) => CronSpec::invalid(error),
@@ -64,7 +61,6 @@ impl CronSpec {
         CronSpec {
             parsed: Err(error),
             expr: String::new(),
-            zone: None,
             shortest: Duration::ZERO,
         }
     }
@@ -76,12 +72,6 @@ impl CronSpec {
                 Err(_) => self.parsed = Err(ScheduleError::UnknownTimeZone(zone.to_owned())),
             }
         }
-        self.zone = Some(zone.into());
-    }
-
-    /// `cron "0 30 2 * * *" in Europe/Berlin`.
-    pub(crate) fn describe(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "cron \"{}\" in {}", self.expr, self.zone.as_deref().unwrap_or("UTC"))
     }
 
     /// The expression is valid, and `jitter` is below the shortest interval between two runs
@@ -103,6 +93,16 @@ impl CronSpec {
     pub(crate) fn next_after(&self, after: Timestamp) -> Option<Zoned> {
         let (cron, tz) = self.parsed.as_ref().ok()?;
         cron.find_next_occurrence(&after.to_zoned(tz.clone()), false).ok()
+    }
+}
+
+/// ``cron `0 30 2 * * *` (Europe/Berlin)``, for [`Schedule`](crate::Schedule)'s `Display`.
+impl std::fmt::Display for CronSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.parsed {
+            Ok((cron, tz)) => write!(f, "cron `{}` ({})", cron.as_str(), tz.iana_name().unwrap_or("UTC")),
+            Err(error) => write!(f, "invalid cron schedule: {error}"),
+        }
     }
 }
 

@@ -269,9 +269,17 @@ impl Schedule {
     }
 }
 
-/// The text an operator reads: `every 30s`, `fixed delay 10s`, `cron "0 30 2 * * *" in
-/// Europe/Berlin`, followed by the options that are set (`, initial delay 5s, jitter 2s, timeout
-/// 20s`).
+/// The schedule as an operator reads it (status endpoint, dashboard): `every 30s`,
+/// `fixed delay 10s`, ``cron `0 30 2 * * *` (Europe/Berlin)``, followed by the initial delay,
+/// jitter, timeout and missed-tick policy where they differ from the defaults.
+///
+/// ```
+/// use host::Schedule;
+/// use std::time::Duration;
+///
+/// let s = Schedule::every(Duration::from_secs(30)).jitter(Duration::from_secs(2));
+/// assert_eq!(s.to_string(), "every 30s, jitter 2s");
+/// ```
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = humantime::format_duration;
@@ -279,7 +287,7 @@ impl fmt::Display for Schedule {
             Trigger::Every(p) => write!(f, "every {}", d(*p))?,
             Trigger::FixedDelay(p) => write!(f, "fixed delay {}", d(*p))?,
             #[cfg(feature = "cron")]
-            Trigger::Cron(spec) => spec.describe(f)?,
+            Trigger::Cron(spec) => write!(f, "{spec}")?,
         }
         if !self.initial_delay.is_zero() {
             write!(f, ", initial delay {}", d(self.initial_delay))?;
@@ -287,8 +295,13 @@ impl fmt::Display for Schedule {
         if !self.jitter.is_zero() {
             write!(f, ", jitter {}", d(self.jitter))?;
         }
-        if let Some(timeout) = self.timeout {
-            write!(f, ", timeout {}", d(timeout))?;
+        if let Some(t) = self.timeout {
+            write!(f, ", timeout {}", d(t))?;
+        }
+        match self.missed {
+            MissedTicks::Skip => {}
+            MissedTicks::Burst => f.write_str(", missed ticks: burst")?,
+            MissedTicks::Delay => f.write_str(", missed ticks: delay")?,
         }
         Ok(())
     }
