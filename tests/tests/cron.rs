@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Recorder, builder, secs, stop_after};
+use common::{builder, secs};
 use host::jiff::Timestamp;
 use host::{Context, Schedule, ScheduleError, Service, Tick};
 
@@ -197,24 +197,17 @@ fn a_year_field_is_rejected() {
     );
 }
 
-/// Runs a daily cron job on a host whose clock is pinned to `origin`, for `days` (virtual), and
-/// returns the run times as wall-clock timestamps.
+/// Runs a daily cron job on a test host whose clock is pinned to `origin`, for `days` (virtual),
+/// and returns the run times as wall-clock timestamps.
 async fn run_cron(origin: &str, expr: &str, zone: &str, days: u64) -> Vec<Timestamp> {
-    let origin = ts(origin);
-    let rec = Recorder::new();
-    let r = rec.clone();
-    let job = move |_: Context, _: Tick| {
-        r.record("run");
-        async {}
-    };
-    let host = builder()
-        .wall_clock_origin(origin)
-        .service(Service::periodic("nightly", Schedule::cron(expr).tz(zone), job))
-        .build()
+    let service = Service::periodic("nightly", Schedule::cron(expr).tz(zone), |_: Context, _: Tick| async {});
+    let mut host = host::testing::TestHost::start_at(builder().service(service), ts(origin))
+        .await
         .unwrap();
-    stop_after(&host.handle(), secs(days * 86_400));
-    host.run().await.unwrap();
-    rec.times("run").into_iter().map(|d| origin + d).collect()
+    host.advance(secs(days * 86_400)).await;
+    let runs = host.runs("nightly").iter().map(|r| host.wall(r.started)).collect();
+    host.stop().await.unwrap();
+    runs
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,6 +1,6 @@
 //! README snippets that doctests cannot build (`rust,ignore`: they need optional features, or a
 //! crate of their own) are excerpts of code CI builds: every line of such a snippet must be a line
-//! of `examples/` or of the library-crate demo (`tests/library`).
+//! of `examples/`, of the library-crate demo (`tests/library`) or of the tests (the test kit's).
 
 use std::collections::HashSet;
 
@@ -9,7 +9,7 @@ fn readme_snippets_that_need_features_are_excerpts_of_the_examples() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
     let mut example_lines = HashSet::new();
-    let sources = ["examples", "tests/library/src/bin"];
+    let sources = ["examples", "tests/library/src/bin", "tests/tests"];
     for entry in sources
         .iter()
         .flat_map(|dir| std::fs::read_dir(format!("{root}/{dir}")).unwrap())
@@ -36,7 +36,7 @@ fn readme_snippets_that_need_features_are_excerpts_of_the_examples() {
         }
     }
     assert_eq!(
-        snippets, 3,
-        "the library crate, the web app and the Prometheus snippets"
+        snippets, 4,
+        "the library crate, the test kit, the web app and the Prometheus snippets"
     );
 }

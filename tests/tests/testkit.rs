@@ -131,3 +131,22 @@ async fn a_job_function_can_be_called_directly_with_a_context_and_a_tick() {
     let late = tick(7, now - secs(2));
     assert_eq!((late.run(), late.lateness()), (7, secs(2)));
 }
+
+/// The README's example: a nightly job runs exactly once on the spring-forward night.
+#[host::periodic(cron = "30 2 * * *", tz = "Europe/Berlin", name = "nightly-report")]
+async fn nightly_report() {}
+
+#[tokio::test(start_paused = true)]
+async fn the_nightly_report_runs_once_on_the_spring_forward_night() {
+    let eve: host::jiff::Zoned = "2026-03-28T20:00[Europe/Berlin]".parse().unwrap();
+    let builder = Host::builder().only(["nightly-report"]);
+    let mut host = TestHost::start_at(builder, eve.timestamp()).await.unwrap();
+
+    host.advance(Duration::from_secs(24 * 3600)).await;
+
+    let runs = host.runs("nightly-report");
+    assert_eq!(runs.len(), 1); // 02:30 does not exist that night: it runs once, at 03:00 CEST
+    let at = host.wall(runs[0].started).in_tz("Europe/Berlin").unwrap();
+    assert_eq!(at.to_string(), "2026-03-29T03:00:00+02:00[Europe/Berlin]");
+    host.stop().await.unwrap();
+}
