@@ -142,7 +142,9 @@ impl Host {
                     s.slot.schedule().map(|sc| sc.to_string().into()),
                 ),
                 name: s.name,
-                token: root.child_token(),
+                // Every service is cancelled together: they share the root (a clone is a reference
+                // count, where a child token would be an allocation and a list entry per service).
+                token: root.clone(),
                 host: handle.clone(),
             }));
             slots.push((s.slot, s.policy.unwrap_or(options.policy)));

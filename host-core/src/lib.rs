@@ -182,3 +182,15 @@ pub mod __private {
         new().into_service()
     }
 }
+
+/// A context for the crate's unit tests.
+#[cfg(test)]
+pub(crate) fn testing_ctx() -> Context {
+    let handle = HostHandle::new(None, DEFAULT_SHUTDOWN_TIMEOUT);
+    Context::new(std::sync::Arc::new(context::ServiceShared {
+        status: status::StatusCell::new("x", ServiceKind::Periodic, None),
+        name: "x".into(),
+        token: handle.stop_token().child_token(),
+        host: handle,
+    }))
+}

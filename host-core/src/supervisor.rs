@@ -85,39 +85,49 @@ struct Hooks {
 /// Spawns `body`'s whole life on its own task. Every service task in the host is spawned here.
 pub(crate) fn spawn<B: Body>(body: B, task: Task) -> Spawned {
     let Task { ctx, policy, span } = task;
-    let (hooks, started, turn) = if B::HOOKS {
-        let (started_tx, started_rx) = oneshot::channel();
-        let (turn_tx, turn_rx) = oneshot::channel();
-        let hooks = Hooks {
-            started: started_tx,
-            turn: turn_rx,
+    if !B::HOOKS {
+        // No hooks: no start or stop synchronisation, and a smaller task.
+        let join = tokio::spawn(lean(body, ctx, policy).instrument(span));
+        return Spawned {
+            join,
+            started: None,
+            turn: None,
         };
-        (Some(hooks), Some(started_rx), Some(turn_tx))
-    } else {
-        (None, None, None)
+    }
+    let (started_tx, started) = oneshot::channel();
+    let (turn, turn_rx) = oneshot::channel();
+    let hooks = Hooks {
+        started: started_tx,
+        turn: turn_rx,
     };
-    let guard = ctx.clone();
-    let join = tokio::spawn(
-        async move {
-            let life = std::pin::pin!(Caught::new(lifecycle(body, ctx, policy, hooks), &guard.status().busy));
-            match life.await {
-                Ok(exit) => exit,
-                // Everything the service runs is caught inside; only a host bug gets here, and it is
-                // still the service's failure, handled now rather than found at shutdown.
-                Err(payload) => {
-                    let failure = Failure::from_panic(payload);
-                    tracing::error!(error = %failure, "the service's task panicked");
-                    guard.status().set_state(State::Failed);
-                    guard.status().set_stage(Stage::Done);
-                    let stop_host = !matches!(policy, FailurePolicy::Ignore);
-                    report(&guard, failure, stop_host);
-                    Exit::Failed
-                }
-            }
+    let join = tokio::spawn(hooked(body, ctx, policy, hooks).instrument(span));
+    Spawned {
+        join,
+        started: Some(started),
+        turn: Some(turn),
+    }
+}
+
+/// Supervision caught as a whole: a panic that escapes it (only a host bug could; everything the
+/// service runs is caught inside) is still handled as the service's failure, now rather than
+/// found at shutdown.
+async fn supervise_caught<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy) -> Exit {
+    // Polled in place (not moved into a wrapper), so the future is stored once in the task.
+    let mut supervised = std::pin::pin!(supervise(body, ctx, policy));
+    let caught = std::future::poll_fn(|cx| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| supervised.as_mut().poll(cx)))
+            .map_or_else(|payload| std::task::Poll::Ready(Err(payload)), |poll| poll.map(Ok))
+    });
+    match caught.await {
+        Ok(exit) => exit,
+        Err(payload) => {
+            let failure = Failure::from_panic(payload);
+            tracing::error!(error = %failure, "the service's supervision panicked");
+            ctx.status().set_state(State::Failed);
+            report(ctx, failure, !matches!(policy, FailurePolicy::Ignore));
+            Exit::Failed
         }
-        .instrument(span),
-    );
-    Spawned { join, started, turn }
+    }
 }
 
 fn report(ctx: &Context, failure: Failure, stop_host: bool) {
@@ -128,48 +138,57 @@ fn report(ctx: &Context, failure: Failure, stop_host: bool) {
     ctx.host().report_failure(failure, stop_host);
 }
 
-async fn lifecycle<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy, hooks: Option<Hooks>) -> Exit {
+/// The life of a service without hooks (a periodic service).
+///
+/// An `async` block rather than an `async fn`: an `async fn` stores its arguments twice in its
+/// future (as arguments, and as the locals they are moved into), and this future is every
+/// periodic service's task.
+fn lean<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy) -> impl Future<Output = Exit> + Send {
+    async move {
+        ctx.status().set_stage(Stage::Body);
+        let exit = supervise_caught(&mut body, &ctx, &policy).await;
+        end(body, &ctx, exit)
+    }
+}
+
+/// The life of a service with hooks: start hook (the host waits for it), body, then the stop hook
+/// once the shutdown gives it its turn.
+async fn hooked<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy, hooks: Hooks) -> Exit {
+    let ctx = &ctx;
     let status = ctx.status();
-    let turn = match hooks {
-        None => None,
-        Some(Hooks { started, turn }) => {
-            status.set_stage(Stage::Starting);
-            // A stop request drops a start hook that is still running: the service never started.
-            let result = tokio::select! {
-                biased;
-                _ = ctx.cancelled() => None,
-                r = panic::catch(|| body.start(&ctx), &status.busy) => Some(r),
-            };
-            match result {
-                None => return end(body, &ctx, Exit::NotStarted),
-                Some(Err(failure)) => {
-                    status.set_state(State::Failed);
-                    let _ = started.send(Err(failure));
-                    return end(body, &ctx, Exit::StartFailed);
-                }
-                Some(Ok(())) => {
-                    let _ = started.send(Ok(()));
-                }
-            }
-            Some(turn)
-        }
+    let Hooks { started, turn } = hooks;
+    status.set_stage(Stage::Starting);
+    // A stop request drops a start hook that is still running: the service never started.
+    let result = tokio::select! {
+        biased;
+        _ = ctx.cancelled() => None,
+        r = panic::catch(|| body.start(ctx), &status.busy) => Some(r),
     };
-    status.set_stage(Stage::Body);
-    let mut exit = supervise(&mut body, &ctx, &policy).await;
-    if let Some(turn) = turn {
-        status.set_stage(Stage::AwaitingStop);
-        // The shutdown gives the turn once every service started after this one is done (or the
-        // host's run was dropped, which drops the sender).
-        let _ = turn.await;
-        status.set_stage(Stage::StopHook);
-        if let Err(failure) = panic::catch(|| body.stop(&ctx), &status.busy).await {
-            tracing::error!(error = %failure, "stop hook failed");
-            status.failed(failure.to_string());
-            report(&ctx, failure, true);
-            exit = Exit::Failed;
+    match result {
+        None => return end(body, ctx, Exit::NotStarted),
+        Some(Err(failure)) => {
+            status.set_state(State::Failed);
+            let _ = started.send(Err(failure));
+            return end(body, ctx, Exit::StartFailed);
+        }
+        Some(Ok(())) => {
+            let _ = started.send(Ok(()));
         }
     }
-    end(body, &ctx, exit)
+    status.set_stage(Stage::Body);
+    let mut exit = supervise_caught(&mut body, ctx, &policy).await;
+    status.set_stage(Stage::AwaitingStop);
+    // The shutdown gives the turn once every service started after this one is done (or the
+    // host's run was dropped, which drops the sender).
+    let _ = turn.await;
+    status.set_stage(Stage::StopHook);
+    if let Err(failure) = panic::catch(|| body.stop(ctx), &status.busy).await {
+        tracing::error!(error = %failure, "stop hook failed");
+        status.failed(failure.to_string());
+        report(ctx, failure, true);
+        exit = Exit::Failed;
+    }
+    end(body, ctx, exit)
 }
 
 /// Drops the service's value (a panic in its `Drop` is its failure) and records the end.
@@ -204,43 +223,54 @@ struct Restarts {
 // Everything that lives across `run_once` below is stored in every service's task for its whole
 // life: keep it small (references, and boxes for what only the failure path uses).
 async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy) -> Exit {
-    let status = ctx.status();
-    let epoch = ctx.host().epoch();
     let mut history: Option<Box<Restarts>> = None;
-    // A failure of the restart itself (its start hook or constructor), handled like a body's.
-    let mut restart_failed: Option<Failure> = None;
     loop {
-        let outcome = match restart_failed.take() {
-            Some(failure) => Err(failure),
-            None => body.run_once(ctx).await,
-        };
-        let failure = match outcome {
+        let failure = match body.run_once(ctx).await {
             Ok(()) if ctx.is_cancelled() => return Exit::Stopped,
             Ok(()) => {
                 tracing::info!("body finished before shutdown; the service stays registered until then");
-                status.set_state(State::Stopped);
+                ctx.status().set_state(State::Stopped);
                 return Exit::Stopped;
             }
             Err(failure) => failure,
         };
+        // Boxed: only the failure path's pointer lives in every task.
+        if let Some(exit) = Box::pin(on_failure(body, ctx, policy, &mut history, failure)).await {
+            return exit;
+        }
+    }
+}
+
+/// Applies the policy to a failure: `Some(exit)` when the service ends, `None` once it has been
+/// restarted (after its back-off, as a fresh start).
+async fn on_failure<B: Body>(
+    body: &mut B,
+    ctx: &Context,
+    policy: &FailurePolicy,
+    history: &mut Option<Box<Restarts>>,
+    mut failure: Failure,
+) -> Option<Exit> {
+    let status = ctx.status();
+    let epoch = ctx.host().epoch();
+    loop {
         let error = tracing::field::display(&failure);
         if ctx.is_cancelled() {
             tracing::error!(%error, "service failed while stopping");
             status.set_state(State::Failed);
             report(ctx, failure, true);
-            return Exit::Failed;
+            return Some(Exit::Failed);
         }
         let restart = match *policy {
             FailurePolicy::StopHost => {
                 tracing::error!(%error, policy = "stop-host", "service failed; stopping the host");
                 status.set_state(State::Failed);
                 report(ctx, failure, true);
-                return Exit::Failed;
+                return Some(Exit::Failed);
             }
             FailurePolicy::Ignore => {
                 tracing::error!(%error, policy = "ignore", "service failed; the host goes on without it");
                 status.set_state(State::Failed);
-                return Exit::Failed;
+                return Some(Exit::Failed);
             }
             FailurePolicy::Restart(restart) => restart,
         };
@@ -269,33 +299,33 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy)
             );
             status.set_state(State::Failed);
             report(ctx, failure, true);
-            return Exit::Failed;
+            return Some(Exit::Failed);
         }
         let delay = restart.delay(recent, rng);
         tracing::warn!(%error, attempt = recent + 1, delay = %humanize(delay), "service failed; restarting after back-off");
         status.set_state(State::Restarting);
         let at = deadline(now, delay);
         status.set_next_run(epoch, Some(at));
-        // Boxed: the back-off's timer takes space only while backing off.
-        let stopped = Box::pin(async {
-            tokio::select! {
-                biased;
-                _ = ctx.cancelled() => true,
-                _ = tokio::time::sleep_until(at) => false,
-            }
-        })
-        .await;
+        let stopped = tokio::select! {
+            biased;
+            _ = ctx.cancelled() => true,
+            _ = tokio::time::sleep_until(at) => false,
+        };
         status.set_next_run(epoch, None);
         if stopped {
-            return Exit::Stopped;
+            return Some(Exit::Stopped);
         }
         restarts.push_back(Instant::now());
         status.restarted();
         #[cfg(feature = "metrics")]
         status.metrics.on_restart();
-        restart_failed = Box::pin(fresh_start(body, ctx)).await.err();
-        if restart_failed.is_none() {
-            tracing::info!(attempt = recent + 1, "service restarted");
+        match fresh_start(body, ctx).await {
+            Ok(()) => {
+                tracing::info!(attempt = recent + 1, "service restarted");
+                return None;
+            }
+            // The restart itself failed (its constructor or start hook): the policy again.
+            Err(f) => failure = f,
         }
     }
 }
@@ -315,4 +345,20 @@ async fn fresh_start<B: Body>(body: &mut B, ctx: &Context) -> Result<(), Failure
         panic::catch(|| body.start(ctx), busy).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::periodic::Periodic;
+
+    /// Every periodic service's task is this future: its size is memory per service.
+    #[test]
+    fn a_periodic_services_task_stays_small() {
+        let job = |_: Context, _: crate::Tick| async {};
+        let body = Periodic::new(crate::Schedule::every(std::time::Duration::from_secs(1)), job);
+        let task = lean(body, crate::testing_ctx(), FailurePolicy::StopHost);
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 840, "the periodic task's future grew to {size} bytes");
+    }
 }

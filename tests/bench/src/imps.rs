@@ -185,6 +185,7 @@ fn host(probe: &'static Probe, n: usize, period: Duration, with_macro: bool, pha
     });
     let host = host::Host::builder()
         .discover(n_macro > 0)
+        .allow_empty(true)
         .catch_signals(false)
         .services(services)
         .build()
