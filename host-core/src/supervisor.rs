@@ -14,7 +14,7 @@ use tracing::{Instrument, Span};
 use crate::clock::deadline;
 use crate::context::Context;
 use crate::error::{BoxError, Failure, ServiceFailure, humanize};
-use crate::panic::{self, Caught};
+use crate::panic;
 use crate::policy::FailurePolicy;
 use crate::schedule::{Schedule, ScheduleError};
 use crate::status::{ServiceKind, Stage, State};
@@ -143,6 +143,7 @@ fn report(ctx: &Context, failure: Failure, stop_host: bool) {
 /// An `async` block rather than an `async fn`: an `async fn` stores its arguments twice in its
 /// future (as arguments, and as the locals they are moved into), and this future is every
 /// periodic service's task.
+#[expect(clippy::manual_async_fn, reason = "an async fn would store its arguments twice")]
 fn lean<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy) -> impl Future<Output = Exit> + Send {
     async move {
         ctx.status().set_stage(Stage::Body);
