@@ -62,10 +62,13 @@ pub(crate) struct HostShared {
     pub(crate) epoch: Instant,
     /// A fixed wall-clock time for `epoch` (tests of cron schedules); `None`: the system clock.
     pub(crate) wall_origin: crate::periodic::WallOrigin,
+    // issue-13 (work queue): the builder's shutdown timeout, and the host's queues.
+    pub(crate) shutdown_timeout: std::time::Duration,
+    pub(crate) queues: crate::queue::registry::Queues,
 }
 
 impl HostHandle {
-    pub(crate) fn new(wall_origin: crate::periodic::WallOrigin) -> Self {
+    pub(crate) fn new(wall_origin: crate::periodic::WallOrigin, shutdown_timeout: std::time::Duration) -> Self {
         HostHandle {
             inner: Arc::new(HostShared {
                 stop: CancellationToken::new(),
@@ -74,6 +77,8 @@ impl HostHandle {
                 services: Mutex::new(Arc::from([])),
                 epoch: Instant::now(),
                 wall_origin,
+                shutdown_timeout,                          // issue-13
+                queues: crate::queue::registry::Queues::default(), // issue-13
             }),
         }
     }
@@ -116,6 +121,16 @@ impl HostHandle {
             .iter()
             .map(|s| s.status.snapshot(&s.name, self.inner.epoch))
             .collect()
+    }
+
+    /// The bound on the host's whole shutdown ([`Builder::shutdown_timeout`](crate::Builder::shutdown_timeout)).
+    pub fn shutdown_timeout(&self) -> std::time::Duration {
+        self.inner.shutdown_timeout // issue-13
+    }
+
+    /// issue-13: the host's work queues.
+    pub(crate) fn queues(&self) -> &crate::queue::registry::Queues {
+        &self.inner.queues
     }
 
     pub(crate) fn wall_origin(&self) -> crate::periodic::WallOrigin {

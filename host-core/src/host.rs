@@ -215,7 +215,8 @@ impl Builder {
         }
         all.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
 
-        let handle = HostHandle::new(wall_origin.map(|w| (w, Instant::now())));
+        let handle = HostHandle::new(wall_origin.map(|w| (w, Instant::now())), shutdown_timeout); // issue-13: + timeout
+        handle.queues().register(&all); // issue-13: the work queues, for `HostHandle::queue`
         Ok(Host {
             services: all,
             handle,

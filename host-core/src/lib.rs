@@ -58,6 +58,7 @@ mod panic;
 mod params;
 mod periodic;
 mod policy;
+pub mod queue;
 mod registry;
 mod report;
 mod runner;

@@ -198,6 +198,8 @@ pub struct Service {
     pub(crate) policy: Option<FailurePolicy>,
     pub(crate) kind: ServiceKind,
     pub(crate) slot: Box<dyn crate::runner::Slot>,
+    /// Set when the service is a work queue, for [`HostHandle::queue`](crate::HostHandle::queue).
+    pub(crate) queue: Option<Arc<dyn crate::queue::registry::AnyQueue>>,
 }
 
 impl Service {
@@ -226,6 +228,7 @@ impl Service {
             policy: None,
             kind,
             slot,
+            queue: None,
         }
     }
 

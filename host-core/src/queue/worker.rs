@@ -1,0 +1,365 @@
+//! The queue's service: workers that take items, attempt them with retries, and the shutdown that
+//! closes, drains, and hands back what is left.
+//!
+//! # Invariants
+//!
+//! - An item is owned by exactly one place at a time: the channel, one worker (which keeps the
+//!   original while attempts run on clones), the leftovers list, or a hook. It moves between them
+//!   by value, so it cannot be counted twice; every path out of a worker settles it (processed,
+//!   dead-lettered or pushed to the leftovers list).
+//! - The channel is closed only by the holder of the receiver's lock; after the close, `recv()`
+//!   returns `None` only once no send is in progress and nothing is buffered (tokio's contract),
+//!   so the final drain after the workers ended sees every accepted item.
+//! - Workers stop taking items at the drain deadline (`expired`); an attempt still running then is
+//!   dropped and its item handed back.
+//!
+//! # Deadlock safety
+//!
+//! The receiver's lock is held only while waiting for the next item, and that wait also wakes on
+//! the service's token (to close) and on the drain deadline; no other lock is held across an
+//! `await`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::builder::{DeadLetter, DeadLetterHook, Handler, LeftoversHook};
+use super::handle::Shared;
+use super::retry::Retry;
+use super::stats::Counters;
+use crate::context::Context;
+use crate::error::{BoxError, Failure, humanize};
+use crate::panic;
+use crate::service::HostedService;
+
+/// The receiver and whether it was closed, behind the workers' shared lock.
+struct Rx<T> {
+    rx: mpsc::Receiver<T>,
+    closed: bool,
+}
+
+impl<T> Rx<T> {
+    fn close(&mut self) {
+        if !self.closed {
+            self.rx.close();
+            self.closed = true;
+        }
+    }
+}
+
+/// Everything the workers share.
+pub(crate) struct Core<T, H> {
+    rx: tokio::sync::Mutex<Rx<T>>,
+    handler: H,
+    shared: Arc<Shared>,
+    retry: Retry,
+    dead_letter: Option<DeadLetterHook<T>>,
+    leftovers_hook: Option<LeftoversHook<T>>,
+    drain_timeout: Option<Duration>,
+    /// Set when the service's token is cancelled: the next holder of the lock closes the channel.
+    stopping: AtomicBool,
+    /// Set at the drain deadline: workers take no more items.
+    expired: AtomicBool,
+    /// Cancelled at the drain deadline: running attempts and back-offs end.
+    deadline: CancellationToken,
+    /// Items handed back by workers at the drain deadline; touched only then.
+    handed_back: Mutex<Vec<T>>,
+}
+
+impl<T, H> Core<T, H> {
+    pub(crate) fn new(
+        rx: mpsc::Receiver<T>,
+        handler: H,
+        shared: Arc<Shared>,
+        retry: Retry,
+        dead_letter: Option<DeadLetterHook<T>>,
+        leftovers_hook: Option<LeftoversHook<T>>,
+        drain_timeout: Option<Duration>,
+    ) -> Self {
+        Core {
+            rx: tokio::sync::Mutex::new(Rx { rx, closed: false }),
+            handler,
+            shared,
+            retry,
+            dead_letter,
+            leftovers_hook,
+            drain_timeout,
+            stopping: AtomicBool::new(false),
+            expired: AtomicBool::new(false),
+            deadline: CancellationToken::new(),
+            handed_back: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+/// The default drain timeout for a host shutdown timeout: a fifth less, at most 5 s less.
+pub(crate) fn default_drain_timeout(shutdown_timeout: Duration) -> Duration {
+    shutdown_timeout.saturating_sub((shutdown_timeout / 5).min(Duration::from_secs(5)))
+}
+
+/// The queue as a hosted service; its body is the workers and the shutdown drain.
+pub(crate) struct QueueService<T, H> {
+    core: Arc<Core<T, H>>,
+}
+
+impl<T, H> QueueService<T, H> {
+    pub(crate) fn new(core: Core<T, H>) -> Self {
+        QueueService { core: Arc::new(core) }
+    }
+}
+
+impl<T, H> HostedService for QueueService<T, H>
+where
+    T: Clone + Send + 'static,
+    H: Handler<T>,
+{
+    async fn run(&mut self, ctx: &Context) -> Result<(), BoxError> {
+        drive(Arc::clone(&self.core), ctx).await;
+        Ok(())
+    }
+}
+
+async fn drive<T, H>(core: Arc<Core<T, H>>, ctx: &Context)
+where
+    T: Clone + Send + 'static,
+    H: Handler<T>,
+{
+    // Workers 1.. are tasks of their own, aborted with the set if the host aborts this body;
+    // worker 0 runs here.
+    let mut others = JoinSet::new();
+    for w in 1..core.shared.counters.len() {
+        let (core, ctx) = (Arc::clone(&core), ctx.clone());
+        others.spawn(async move { worker(&core, &ctx, w).await }.instrument(tracing::Span::current()));
+    }
+    let workers = async {
+        worker(&core, ctx, 0).await;
+        while let Some(joined) = others.join_next().await {
+            if let Err(error) = joined {
+                // Items are attempted under `catch_unwind`: only an abort (or a bug) gets here.
+                tracing::error!(%error, "a queue worker ended abnormally");
+            }
+        }
+    };
+    let mut workers = std::pin::pin!(workers);
+    // Workers end only once the channel is closed, which happens after the token's cancellation.
+    tokio::select! {
+        biased;
+        _ = &mut workers => {}
+        _ = ctx.cancelled() => {
+            core.stopping.store(true, Ordering::Release);
+            let drain = core
+                .drain_timeout
+                .unwrap_or_else(|| default_drain_timeout(ctx.host().shutdown_timeout()));
+            let stats = core.shared.stats();
+            tracing::info!(in_flight = stats.in_flight, drain_timeout = %humanize(drain), "queue closed; draining");
+            tokio::select! {
+                biased;
+                _ = &mut workers => {}
+                _ = tokio::time::sleep(drain) => {
+                    core.expired.store(true, Ordering::Release);
+                    core.deadline.cancel();
+                    workers.await;
+                }
+            }
+        }
+    }
+    // Every worker has ended: what the channel still holds, and what workers handed back, is left.
+    let mut left = std::mem::take(&mut *core.handed_back.lock().unwrap_or_else(PoisonError::into_inner));
+    {
+        let mut rx = core.rx.lock().await;
+        rx.close();
+        while let Some(item) = rx.rx.recv().await {
+            left.push(item);
+        }
+    }
+    let stats = core.shared.stats();
+    if left.is_empty() {
+        tracing::info!(
+            processed = stats.processed,
+            dead_lettered = stats.dead_lettered,
+            "queue drained: nothing left"
+        );
+        return;
+    }
+    let n = u64::try_from(left.len()).unwrap_or(u64::MAX);
+    core.shared.handed_back.fetch_add(n, Ordering::Relaxed);
+    match &core.leftovers_hook {
+        Some(hook) => {
+            tracing::warn!(
+                handed_back = n,
+                processed = stats.processed,
+                "drain deadline reached; handing the unprocessed items to the leftovers hook"
+            );
+            if let Err(failure) = panic::catch(async { hook(left).await; Ok(()) }).await {
+                tracing::error!(error = %failure, handed_back = n, "the leftovers hook failed");
+            }
+        }
+        None => tracing::error!(
+            handed_back = n,
+            processed = stats.processed,
+            "drain deadline reached with items unprocessed, and the queue has no leftovers hook: they are dropped; \
+             set `on_shutdown_leftovers` to keep them"
+        ),
+    }
+}
+
+/// One worker: takes items until the channel is closed and empty, or the drain deadline.
+async fn worker<T, H>(core: &Core<T, H>, ctx: &Context, w: usize)
+where
+    T: Clone + Send + 'static,
+    H: Handler<T>,
+{
+    let Some(counters) = core.shared.counters.get(w) else {
+        return;
+    };
+    loop {
+        if core.expired.load(Ordering::Acquire) {
+            return;
+        }
+        // The next item first; the deadline is polled only while waiting.
+        let item = tokio::select! {
+            biased;
+            item = next(core, ctx) => item,
+            _ = core.deadline.cancelled() => return,
+        };
+        let Some(item) = item else { return };
+        counters.took();
+        attempt_all(core, ctx, counters, item).await;
+        counters.settled();
+    }
+}
+
+/// The next item, or `None` once the channel is closed and empty. Closes the channel when the
+/// service is stopping.
+async fn next<T, H>(core: &Core<T, H>, ctx: &Context) -> Option<T> {
+    let mut rx = core.rx.lock().await;
+    if !rx.closed && core.stopping.load(Ordering::Acquire) {
+        rx.close();
+    }
+    if rx.closed {
+        return rx.rx.recv().await;
+    }
+    // The token is polled only when no item is ready: a busy queue takes no lock per item.
+    let got = tokio::select! {
+        biased;
+        item = rx.rx.recv() => Some(item),
+        _ = ctx.cancelled() => None,
+    };
+    match got {
+        Some(item) => item,
+        None => {
+            rx.close();
+            rx.rx.recv().await
+        }
+    }
+}
+
+/// Attempts `item` until it succeeds, is dead-lettered, or the drain deadline hands it back.
+async fn attempt_all<T, H>(core: &Core<T, H>, ctx: &Context, counters: &Counters, item: T)
+where
+    T: Clone + Send + 'static,
+    H: Handler<T>,
+{
+    let mut attempt: u32 = 1;
+    loop {
+        // The call inside the caught future: a panic before the handler's first `.await` is the
+        // item's failure too. The attempt gets a copy; the original stays here.
+        let (copy, handler, ctx2) = (item.clone(), &core.handler, ctx.clone());
+        let run = panic::catch(async move { handler.call(copy, ctx2).await });
+        let result = tokio::select! {
+            biased;
+            r = run => r,
+            _ = core.deadline.cancelled() => return hand_back(core, item),
+        };
+        let failure = match result {
+            Ok(()) => {
+                counters.processed();
+                return;
+            }
+            Err(failure) => failure,
+        };
+        counters.failed();
+        if attempt >= core.retry.attempts {
+            counters.dead_lettered();
+            return dead_letter(core, item, failure, attempt).await;
+        }
+        let delay = core.retry.delay(attempt);
+        tracing::warn!(error = %failure, attempt, delay = %humanize(delay), "item failed; retrying after back-off");
+        tokio::select! {
+            biased;
+            _ = core.deadline.cancelled() => return hand_back(core, item),
+            _ = tokio::time::sleep(delay) => {}
+        }
+        counters.retried();
+        attempt = attempt.saturating_add(1);
+    }
+}
+
+fn hand_back<T, H>(core: &Core<T, H>, item: T) {
+    core.handed_back
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(item);
+}
+
+async fn dead_letter<T, H>(core: &Core<T, H>, item: T, error: Failure, attempts: u32) {
+    match &core.dead_letter {
+        Some(hook) => {
+            let letter = DeadLetter {
+                item,
+                error,
+                attempts,
+                queue: Arc::clone(&core.shared.name),
+            };
+            if let Err(failure) = panic::catch(async { hook(letter).await; Ok(()) }).await {
+                tracing::error!(error = %failure, "the dead-letter hook failed");
+            }
+        }
+        None => tracing::error!(
+            queue = %core.shared.name,
+            attempts,
+            %error,
+            "item failed on its last attempt; dead-lettered (dropped: the queue has no dead-letter hook)"
+        ),
+    }
+}
+
+/// A queue whose service never ran (not selected, or the host stopped before starting it) still
+/// holds the items enqueued before: they cannot reach an `async` hook from here, so they are at
+/// least counted and logged, never dropped silently.
+impl<T, H> Drop for Core<T, H> {
+    fn drop(&mut self) {
+        let rx = self.rx.get_mut();
+        rx.close();
+        let mut lost: u64 = 0;
+        while rx.rx.try_recv().is_ok() {
+            lost = lost.saturating_add(1);
+        }
+        if lost > 0 {
+            tracing::error!(
+                queue = %self.shared.name,
+                lost,
+                "a queue whose service never ran was dropped with items in it; they are lost"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_drain_timeout_leaves_a_fifth_at_most_five_seconds() {
+        let secs = Duration::from_secs;
+        assert_eq!(default_drain_timeout(secs(30)), secs(25));
+        assert_eq!(default_drain_timeout(secs(10)), secs(8));
+        assert_eq!(default_drain_timeout(secs(100)), secs(95));
+        assert_eq!(default_drain_timeout(Duration::ZERO), Duration::ZERO);
+    }
+}
