@@ -155,15 +155,37 @@ where
             let drain = core
                 .drain_timeout
                 .unwrap_or_else(|| default_drain_timeout(ctx.host().shutdown_timeout()));
-            let stats = core.shared.stats();
-            tracing::info!(in_flight = stats.in_flight, drain_timeout = %humanize(drain), "queue closed; draining");
-            tokio::select! {
-                biased;
-                _ = &mut workers => {}
-                _ = tokio::time::sleep(drain) => {
-                    core.expired.store(true, Ordering::Release);
-                    core.deadline.cancel();
-                    workers.await;
+            let deadline = tokio::time::sleep(drain);
+            let mut deadline = std::pin::pin!(deadline);
+            // Close now, even while every worker is busy: take the receiver's lock in turn (an idle
+            // worker holding it wakes on the token and closes it itself).
+            let close = async {
+                let mut rx = core.rx.lock().await;
+                rx.close();
+                rx.rx.len()
+            };
+            let mut close = std::pin::pin!(close);
+            let mut closed = false;
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = &mut workers => break,
+                    queued = &mut close, if !closed => {
+                        closed = true;
+                        let stats = core.shared.stats();
+                        tracing::info!(
+                            queued,
+                            in_flight = stats.in_flight,
+                            drain_timeout = %humanize(drain),
+                            "queue closed; draining"
+                        );
+                    }
+                    _ = &mut deadline => {
+                        core.expired.store(true, Ordering::Release);
+                        core.deadline.cancel();
+                        workers.await;
+                        break;
+                    }
                 }
             }
         }
