@@ -91,6 +91,11 @@ pub use host_macros::hosted_service;
 /// for every option.
 pub use host_macros::periodic;
 
+/// Turns an `async fn(item: T, ctx: Context)` into the handler of a work queue of `T` items,
+/// registered like the other services; producers find its handle with
+/// [`HostHandle::queue`]. See the [`queue`] module and the README for every option.
+pub use host_macros::queue_worker;
+
 /// Every ```rust block of the README is compiled as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
@@ -117,6 +122,17 @@ pub mod __private {
     pub trait RegisteredService: crate::HostedService {}
 
     impl<T: crate::HostedService> RegisteredService for T {}
+
+    /// The service of a `#[queue_worker]` function; the call is spanned on the item type, so an
+    /// item that cannot be queued is reported there, once.
+    #[track_caller]
+    pub fn queue_worker<T: crate::queue::QueueItem, H: crate::queue::Handler<T>>(
+        name: &'static str,
+        handler: H,
+        configure: impl FnOnce(crate::queue::QueueBuilder<T, H>) -> crate::queue::QueueBuilder<T, H>,
+    ) -> crate::Service {
+        crate::queue::Queue::builder(name, handler).configure(configure).build().0
+    }
 
     /// Compile-time check that a type registered with `#[hosted_service]` implements
     /// [`HostedService`](crate::HostedService), with the message of [`RegisteredService`].

@@ -486,3 +486,46 @@ async fn no_item_is_lost_or_settled_twice_over_1000_random_shutdowns() {
     println!("totals (processed, dead-lettered, handed back, refused): {totals:?}");
     assert!(totals.iter().all(|&n| n > 100), "{totals:?}");
 }
+
+/// An item of the annotated queue below.
+#[derive(Clone, Debug, PartialEq)]
+struct Task(u32);
+
+static ANNOTATED_DONE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+static ANNOTATED_DEAD: Mutex<Vec<(u32, u32)>> = Mutex::new(Vec::new());
+
+/// Task 0 always fails; the others succeed.
+#[host::queue_worker(name = "annotated", capacity = 4, concurrency = 2, attempts = 2, backoff = "10ms", dead_letter = park)]
+async fn annotated(task: Task, ctx: Context) -> anyhow::Result<()> {
+    anyhow::ensure!(task.0 != 0, "task 0 fails in `{}`", ctx.name());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ANNOTATED_DONE.lock().unwrap().push(task.0);
+    Ok(())
+}
+
+async fn park(letter: DeadLetter<Task>) {
+    assert_eq!(letter.error.to_string(), "task 0 fails in `annotated`");
+    ANNOTATED_DEAD.lock().unwrap().push((letter.item.0, letter.attempts));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_annotated_queue_worker_is_registered_with_its_options() {
+    let host = Host::builder().only(["annotated"]).catch_signals(false).build().unwrap();
+    let handle = host.handle();
+    let queue = handle.queue::<Task>().unwrap();
+    assert_eq!((queue.name(), queue.capacity()), ("annotated", 4));
+    let run = tokio::spawn(host.run());
+    handle.wait_for(Phase::Started).await;
+    for i in 0..3 {
+        queue.enqueue(Task(i)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    handle.stop();
+    run.await.unwrap().unwrap();
+    // Two workers: task 0 fails at once, its retry 10 ms later fails again; task 1 runs beside it
+    // and task 2 after the retry freed the worker.
+    assert_eq!(*ANNOTATED_DONE.lock().unwrap(), [1, 2]);
+    assert_eq!(*ANNOTATED_DEAD.lock().unwrap(), [(0, 2)]);
+    let s = queue.stats();
+    assert_eq!((s.processed, s.failed, s.retried, s.dead_lettered), (2, 2, 1, 1));
+}

@@ -22,6 +22,20 @@ pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 pub(crate) type DeadLetterHook<T> = Box<dyn Fn(DeadLetter<T>) -> BoxFuture + Send + Sync>;
 pub(crate) type LeftoversHook<T> = Box<dyn Fn(Vec<T>) -> BoxFuture + Send + Sync>;
 
+/// What a queue can carry: any `Clone + Send + 'static` type.
+///
+/// `Clone`, because the queue keeps the original item until it is settled: each attempt gets a
+/// copy, so a failed item can be retried and an unfinished one handed back at shutdown. For a large
+/// item, enqueue an `Arc<T>`: the copies are then reference counts.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a queue item: it must be `Clone + Send + 'static`",
+    label = "the queue's item type",
+    note = "the queue keeps each item until it is settled and gives every attempt a copy: derive `Clone` (or enqueue an `Arc<{Self}>`), and own the data (no references)"
+)]
+pub trait QueueItem: Clone + Send + 'static {}
+
+impl<T: Clone + Send + 'static> QueueItem for T {}
+
 /// The default capacity: 1024 items.
 const DEFAULT_CAPACITY: usize = 1024;
 
@@ -75,7 +89,7 @@ impl Queue {
     /// leftovers logged at `ERROR`, drain timeout derived from the host's shutdown timeout.
     pub fn builder<T, H>(name: impl Into<Arc<str>>, handler: H) -> QueueBuilder<T, H>
     where
-        T: Clone + Send + 'static,
+        T: QueueItem,
         H: Handler<T>,
     {
         QueueBuilder {
@@ -104,11 +118,7 @@ pub struct QueueBuilder<T, H> {
     drain_timeout: Option<Duration>,
 }
 
-impl<T, H> QueueBuilder<T, H>
-where
-    T: Clone + Send + 'static,
-    H: Handler<T>,
-{
+impl<T, H> QueueBuilder<T, H> {
     /// The most items that may wait (at least 1; default 1024). A full queue makes
     /// [`enqueue`](QueueHandle::enqueue) wait and [`try_enqueue`](QueueHandle::try_enqueue) fail.
     pub fn capacity(mut self, capacity: usize) -> Self {
@@ -133,6 +143,7 @@ where
     /// name, the attempts and the error). A panic in the hook is caught and logged.
     pub fn dead_letter<F, Fut>(mut self, hook: F) -> Self
     where
+        T: 'static,
         F: Fn(DeadLetter<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
@@ -145,6 +156,7 @@ where
     /// Default: logs their number at `ERROR`. It runs within the host's shutdown timeout.
     pub fn on_shutdown_leftovers<F, Fut>(mut self, hook: F) -> Self
     where
+        T: 'static,
         F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
@@ -164,6 +176,18 @@ where
         self
     }
 
+    /// Sets every option at once; for the code `#[queue_worker]` generates.
+    #[doc(hidden)]
+    pub fn configure(self, f: impl FnOnce(Self) -> Self) -> Self {
+        f(self)
+    }
+}
+
+impl<T, H> QueueBuilder<T, H>
+where
+    T: QueueItem,
+    H: Handler<T>,
+{
     /// The queue's service (give it to [`Builder::service`](crate::Builder::service)) and the
     /// producers' handle.
     ///

@@ -72,7 +72,7 @@ mod retry;
 mod stats;
 mod worker;
 
-pub use builder::{DeadLetter, Handler, Queue, QueueBuilder};
+pub use builder::{DeadLetter, Handler, Queue, QueueBuilder, QueueItem};
 pub use error::{LookupError, QueueError};
 pub use handle::QueueHandle;
 pub use retry::Retry;
