@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -209,12 +209,13 @@ where
             name: Arc::clone(&name),
             counters: (0..concurrency).map(|_| Counters::default()).collect(),
             handed_back: AtomicU64::new(0),
+            closing: AtomicBool::new(false),
         });
         let handle = QueueHandle {
-            tx,
+            tx: tx.clone(),
             shared: Arc::clone(&shared),
         };
-        let core = Core::new(rx, handler, shared, retry, dead_letter, leftovers, drain_timeout);
+        let core = Core::new((tx, rx), handler, shared, retry, dead_letter, leftovers, drain_timeout);
         let mut service = Service::hosted(name, QueueService::new(core));
         service.queue = Some(Arc::new(Entry::new(handle.clone())));
         (service, handle)

@@ -2,13 +2,14 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
 use super::error::QueueError;
 use super::stats::{Counters, QueueStats};
+use super::worker::Msg;
 
 /// What a queue's handles and its workers share: its name and counters.
 pub(crate) struct Shared {
@@ -17,6 +18,8 @@ pub(crate) struct Shared {
     pub(crate) counters: Box<[Counters]>,
     /// Written only at shutdown.
     pub(crate) handed_back: AtomicU64,
+    /// Set when the host begins to shut down: producers are refused from then on.
+    pub(crate) closing: AtomicBool,
 }
 
 /// A producer's handle to a queue: enqueue items, read the counters.
@@ -26,7 +29,7 @@ pub(crate) struct Shared {
 /// [`QueueBuilder::build`](super::QueueBuilder::build), or from the host with
 /// [`HostHandle::queue`](crate::HostHandle::queue).
 pub struct QueueHandle<T> {
-    pub(crate) tx: mpsc::Sender<T>,
+    pub(crate) tx: mpsc::Sender<Msg<T>>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -46,25 +49,43 @@ impl<T: Send + 'static> QueueHandle<T> {
     /// ended), with the item in [`QueueError::Closed`]. Cancel-safe in the sense that dropping the
     /// future before it completes drops the item with it, and the item was then never enqueued.
     pub async fn enqueue(&self, item: T) -> Result<(), QueueError<T>> {
-        self.tx.send(item).await.map_err(|e| QueueError::Closed {
-            queue: Arc::clone(&self.shared.name),
-            item: e.0,
-        })
+        if self.shared.closing.load(Ordering::Acquire) {
+            return Err(self.closed(item));
+        }
+        // Reserve, then send: a refused reservation leaves the item with us.
+        match self.tx.reserve().await {
+            Ok(permit) => {
+                permit.send(Msg::Item(item));
+                Ok(())
+            }
+            Err(_) => Err(self.closed(item)),
+        }
     }
 
     /// Enqueues `item` if there is room now: otherwise hands it back in [`QueueError::Full`]
     /// (or [`QueueError::Closed`] once the host is shutting down).
     pub fn try_enqueue(&self, item: T) -> Result<(), QueueError<T>> {
-        self.tx.try_send(item).map_err(|e| match e {
-            TrySendError::Full(item) => QueueError::Full {
+        if self.shared.closing.load(Ordering::Acquire) {
+            return Err(self.closed(item));
+        }
+        match self.tx.try_reserve() {
+            Ok(permit) => {
+                permit.send(Msg::Item(item));
+                Ok(())
+            }
+            Err(TrySendError::Full(())) => Err(QueueError::Full {
                 queue: Arc::clone(&self.shared.name),
                 item,
-            },
-            TrySendError::Closed(item) => QueueError::Closed {
-                queue: Arc::clone(&self.shared.name),
-                item,
-            },
-        })
+            }),
+            Err(TrySendError::Closed(())) => Err(self.closed(item)),
+        }
+    }
+
+    fn closed(&self, item: T) -> QueueError<T> {
+        QueueError::Closed {
+            queue: Arc::clone(&self.shared.name),
+            item,
+        }
     }
 }
 
@@ -81,7 +102,7 @@ impl<T> QueueHandle<T> {
 
     /// Whether the queue accepts no more items.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.shared.closing.load(Ordering::Acquire) || self.tx.is_closed()
     }
 
     /// The queue's counters now. Reading them takes no lock and never slows the workers.

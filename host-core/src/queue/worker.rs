@@ -7,16 +7,20 @@
 //!   original while attempts run on clones), the leftovers list, or a hook. It moves between them
 //!   by value, so it cannot be counted twice; every path out of a worker settles it (processed,
 //!   dead-lettered or pushed to the leftovers list).
-//! - The channel is closed only by the holder of the receiver's lock; after the close, `recv()`
-//!   returns `None` only once no send is in progress and nothing is buffered (tokio's contract),
-//!   so the final drain after the workers ended sees every accepted item.
+//! - Producers are refused as soon as `closing` is set; the channel itself is closed by the holder
+//!   of the receiver's lock (the service wakes it with a [`Msg::Wake`] if it is parked on an empty
+//!   queue). After the close, `recv()` returns `None` only once no send is in progress and nothing
+//!   is buffered (tokio's contract), so the final drain after the workers ended sees every item a
+//!   producer was told was accepted, including one that passed the `closing` check just before it
+//!   was set.
 //! - Workers stop taking items at the drain deadline (`expired`); an attempt still running then is
 //!   dropped and its item handed back.
 //!
 //! # Deadlock safety
 //!
-//! The receiver's lock is held only while waiting for the next item, and that wait also wakes on
-//! the service's token (to close) and on the drain deadline; no other lock is held across an
+//! The receiver's lock is held only while waiting for the next item (by a lone worker: always).
+//! That wait ends with an item, with the wake-up sent at the stop, or, once the channel is closed,
+//! at once; a worker waiting for the lock thus always gets it. No other lock is held across an
 //! `await`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,10 +41,28 @@ use crate::error::{BoxError, Failure, humanize};
 use crate::panic;
 use crate::service::HostedService;
 
+/// What travels through the channel: items, and the one wake-up the service sends when it
+/// begins to stop, so that a worker parked on an empty queue notices (and closes the channel)
+/// without polling a cancellation future on every wait.
+pub(crate) enum Msg<T> {
+    Item(T),
+    Wake,
+}
+
 /// The receiver and whether it was closed, behind the workers' shared lock.
 struct Rx<T> {
-    rx: mpsc::Receiver<T>,
+    rx: mpsc::Receiver<Msg<T>>,
     closed: bool,
+}
+
+impl<T> Rx<T> {
+    /// The next message; closes the channel first if the queue is stopping.
+    async fn next(&mut self, shared: &Shared) -> Option<Msg<T>> {
+        if !self.closed && shared.closing.load(Ordering::Acquire) {
+            self.close();
+        }
+        self.rx.recv().await
+    }
 }
 
 impl<T> Rx<T> {
@@ -55,14 +77,14 @@ impl<T> Rx<T> {
 /// Everything the workers share.
 pub(crate) struct Core<T, H> {
     rx: tokio::sync::Mutex<Rx<T>>,
+    /// For the wake-up message only.
+    wake: mpsc::Sender<Msg<T>>,
     handler: H,
     shared: Arc<Shared>,
     retry: Retry,
     dead_letter: Option<DeadLetterHook<T>>,
     leftovers_hook: Option<LeftoversHook<T>>,
     drain_timeout: Option<Duration>,
-    /// Set when the service's token is cancelled: the next holder of the lock closes the channel.
-    stopping: AtomicBool,
     /// Set at the drain deadline: workers take no more items.
     expired: AtomicBool,
     /// Cancelled at the drain deadline: running attempts and back-offs end.
@@ -73,7 +95,7 @@ pub(crate) struct Core<T, H> {
 
 impl<T, H> Core<T, H> {
     pub(crate) fn new(
-        rx: mpsc::Receiver<T>,
+        (wake, rx): (mpsc::Sender<Msg<T>>, mpsc::Receiver<Msg<T>>),
         handler: H,
         shared: Arc<Shared>,
         retry: Retry,
@@ -83,13 +105,13 @@ impl<T, H> Core<T, H> {
     ) -> Self {
         Core {
             rx: tokio::sync::Mutex::new(Rx { rx, closed: false }),
+            wake,
             handler,
             shared,
             retry,
             dead_letter,
             leftovers_hook,
             drain_timeout,
-            stopping: AtomicBool::new(false),
             expired: AtomicBool::new(false),
             deadline: CancellationToken::new(),
             handed_back: Mutex::new(Vec::new()),
@@ -151,41 +173,29 @@ where
         biased;
         _ = &mut workers => {}
         _ = ctx.cancelled() => {
-            core.stopping.store(true, Ordering::Release);
+            // Producers see `closing` at once; the holder of the receiver (woken by the message
+            // below if it is parked on an empty queue) closes the channel itself.
+            core.shared.closing.store(true, Ordering::Release);
+            // A full queue needs no wake-up: its workers are not parked and check the flag on
+            // their next receive.
+            let _ = core.wake.try_send(Msg::Wake);
             let drain = core
                 .drain_timeout
                 .unwrap_or_else(|| default_drain_timeout(ctx.host().shutdown_timeout()));
-            let deadline = tokio::time::sleep(drain);
-            let mut deadline = std::pin::pin!(deadline);
-            // Close now, even while every worker is busy: take the receiver's lock in turn (an idle
-            // worker holding it wakes on the token and closes it itself).
-            let close = async {
-                let mut rx = core.rx.lock().await;
-                rx.close();
-                rx.rx.len()
-            };
-            let mut close = std::pin::pin!(close);
-            let mut closed = false;
-            loop {
-                tokio::select! {
-                    biased;
-                    _ = &mut workers => break,
-                    queued = &mut close, if !closed => {
-                        closed = true;
-                        let stats = core.shared.stats();
-                        tracing::info!(
-                            queued,
-                            in_flight = stats.in_flight,
-                            drain_timeout = %humanize(drain),
-                            "queue closed; draining"
-                        );
-                    }
-                    _ = &mut deadline => {
-                        core.expired.store(true, Ordering::Release);
-                        core.deadline.cancel();
-                        workers.await;
-                        break;
-                    }
+            let stats = core.shared.stats();
+            tracing::info!(
+                queued = core.wake.max_capacity().saturating_sub(core.wake.capacity()),
+                in_flight = stats.in_flight,
+                drain_timeout = %humanize(drain),
+                "queue closed; draining"
+            );
+            tokio::select! {
+                biased;
+                _ = &mut workers => {}
+                _ = tokio::time::sleep(drain) => {
+                    core.expired.store(true, Ordering::Release);
+                    core.deadline.cancel();
+                    workers.await;
                 }
             }
         }
@@ -195,8 +205,10 @@ where
     {
         let mut rx = core.rx.lock().await;
         rx.close();
-        while let Some(item) = rx.rx.recv().await {
-            left.push(item);
+        while let Some(msg) = rx.rx.recv().await {
+            if let Msg::Item(item) = msg {
+                left.push(item);
+            }
         }
     }
     let stats = core.shared.stats();
@@ -239,45 +251,37 @@ where
     let Some(counters) = core.shared.counters.get(w) else {
         return;
     };
+    // A lone worker keeps the receiver for its whole life: no lock per item. Several take turns,
+    // holding it only while they wait for their next item.
+    let alone = core.shared.counters.len() == 1;
+    let mut kept: Option<tokio::sync::MutexGuard<'_, Rx<T>>> = None;
     loop {
-        if core.expired.load(Ordering::Acquire) {
-            return;
-        }
-        // The next item first; the deadline is polled only while waiting.
-        let item = tokio::select! {
-            biased;
-            item = next(core, ctx) => item,
-            _ = core.deadline.cancelled() => return,
+        let msg = match kept.as_mut() {
+            Some(rx) => Rx::next(&mut **rx, &core.shared).await,
+            None => {
+                let mut rx = match core.rx.try_lock() {
+                    Ok(rx) => rx,
+                    Err(_) => core.rx.lock().await,
+                };
+                let msg = rx.next(&core.shared).await;
+                if alone {
+                    kept = Some(rx);
+                }
+                msg
+            }
         };
-        let Some(item) = item else { return };
+        let item = match msg {
+            None => return, // closed and empty
+            Some(Msg::Wake) => continue,
+            Some(Msg::Item(item)) => item,
+        };
+        if core.expired.load(Ordering::Acquire) {
+            // Past the drain deadline: this one and the rest of the channel are left over.
+            return hand_back(core, item);
+        }
         counters.took();
         attempt_all(core, ctx, counters, item).await;
         counters.settled();
-    }
-}
-
-/// The next item, or `None` once the channel is closed and empty. Closes the channel when the
-/// service is stopping.
-async fn next<T, H>(core: &Core<T, H>, ctx: &Context) -> Option<T> {
-    let mut rx = core.rx.lock().await;
-    if !rx.closed && core.stopping.load(Ordering::Acquire) {
-        rx.close();
-    }
-    if rx.closed {
-        return rx.rx.recv().await;
-    }
-    // The token is polled only when no item is ready: a busy queue takes no lock per item.
-    let got = tokio::select! {
-        biased;
-        item = rx.rx.recv() => Some(item),
-        _ = ctx.cancelled() => None,
-    };
-    match got {
-        Some(item) => item,
-        None => {
-            rx.close();
-            rx.rx.recv().await
-        }
     }
 }
 
@@ -359,8 +363,10 @@ impl<T, H> Drop for Core<T, H> {
         let rx = self.rx.get_mut();
         rx.close();
         let mut lost: u64 = 0;
-        while rx.rx.try_recv().is_ok() {
-            lost = lost.saturating_add(1);
+        while let Ok(msg) = rx.rx.try_recv() {
+            if let Msg::Item(_) = msg {
+                lost = lost.saturating_add(1);
+            }
         }
         if lost > 0 {
             tracing::error!(
