@@ -29,7 +29,11 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tracing::Instrument;
 
 use super::builder::{DeadLetter, DeadLetterHook, Handler, LeftoversHook};
@@ -167,39 +171,12 @@ where
             }
         }
     };
-    let mut workers = std::pin::pin!(workers);
-    // Workers end only once the channel is closed, which happens after the token's cancellation.
-    tokio::select! {
-        biased;
-        _ = &mut workers => {}
-        _ = ctx.cancelled() => {
-            // Producers see `closing` at once; the holder of the receiver (woken by the message
-            // below if it is parked on an empty queue) closes the channel itself.
-            core.shared.closing.store(true, Ordering::Release);
-            // A full queue needs no wake-up: its workers are not parked and check the flag on
-            // their next receive.
-            let _ = core.wake.try_send(Msg::Wake);
-            let drain = core
-                .drain_timeout
-                .unwrap_or_else(|| default_drain_timeout(ctx.host().shutdown_timeout()));
-            let stats = core.shared.stats();
-            tracing::info!(
-                queued = core.wake.max_capacity().saturating_sub(core.wake.capacity()),
-                in_flight = stats.in_flight,
-                drain_timeout = %humanize(drain),
-                "queue closed; draining"
-            );
-            tokio::select! {
-                biased;
-                _ = &mut workers => {}
-                _ = tokio::time::sleep(drain) => {
-                    core.expired.store(true, Ordering::Release);
-                    core.deadline.cancel();
-                    workers.await;
-                }
-            }
-        }
-    }
+    // The stop is watched from a task of its own, so that the workers' wake-ups never poll a
+    // cancellation future; it ends with this body (the set aborts it when dropped).
+    let mut watcher = JoinSet::new();
+    watcher.spawn(watch(Arc::clone(&core), ctx.clone()).instrument(tracing::Span::current()));
+    // Workers end only once the channel is closed and empty (after the stop), or at the deadline.
+    workers.await;
     // Every worker has ended: what the channel still holds, and what workers handed back, is left.
     let mut left = std::mem::take(&mut *core.handed_back.lock().unwrap_or_else(PoisonError::into_inner));
     {
@@ -240,6 +217,33 @@ where
              set `on_shutdown_leftovers` to keep them"
         ),
     }
+}
+
+/// At the stop: refuse producers, wake a parked worker, and start the drain deadline.
+async fn watch<T, H>(core: Arc<Core<T, H>>, ctx: Context)
+where
+    T: Send + 'static,
+{
+    ctx.cancelled().await;
+    // Producers see `closing` at once; the holder of the receiver (woken by the message below if
+    // it is parked on an empty queue) closes the channel itself.
+    core.shared.closing.store(true, Ordering::Release);
+    // A full queue needs no wake-up: its workers are not parked, and check the flag on their next
+    // receive.
+    let _ = core.wake.try_send(Msg::Wake);
+    let drain = core
+        .drain_timeout
+        .unwrap_or_else(|| default_drain_timeout(ctx.host().shutdown_timeout()));
+    let stats = core.shared.stats();
+    tracing::info!(
+        queued = core.wake.max_capacity().saturating_sub(core.wake.capacity()),
+        in_flight = stats.in_flight,
+        drain_timeout = %humanize(drain),
+        "queue closed; draining"
+    );
+    tokio::time::sleep(drain).await;
+    core.expired.store(true, Ordering::Release);
+    core.deadline.cancel();
 }
 
 /// One worker: takes items until the channel is closed and empty, or the drain deadline.
@@ -293,14 +297,9 @@ where
 {
     let mut attempt: u32 = 1;
     loop {
-        // The call inside the caught future: a panic before the handler's first `.await` is the
-        // item's failure too. The attempt gets a copy; the original stays here.
-        let (copy, handler, ctx2) = (item.clone(), &core.handler, ctx.clone());
-        let run = panic::catch(async move { handler.call(copy, ctx2).await });
-        let result = tokio::select! {
-            biased;
-            r = run => r,
-            _ = core.deadline.cancelled() => return hand_back(core, item),
+        // The attempt gets a copy; the original stays here until the item is settled.
+        let Some(result) = attempt_once(core, ctx, item.clone()).await else {
+            return hand_back(core, item);
         };
         let failure = match result {
             Ok(()) => {
@@ -324,6 +323,32 @@ where
         counters.retried();
         attempt = attempt.saturating_add(1);
     }
+}
+
+/// One attempt: `None` if the drain deadline came first. The handler is polled first, and the
+/// deadline only registered once the handler is pending: an attempt that completes at once costs
+/// no registration. Panics, also in the handler's synchronous part, are the attempt's failure.
+async fn attempt_once<T, H>(core: &Core<T, H>, ctx: &Context, copy: T) -> Option<Result<(), Failure>>
+where
+    T: Clone + Send + 'static,
+    H: Handler<T>,
+{
+    let (handler, ctx2) = (&core.handler, ctx.clone());
+    let mut run = pin!(async move { handler.call(copy, ctx2).await });
+    let mut deadline = pin!(None::<WaitForCancellationFuture<'_>>);
+    poll_fn(|cx| {
+        if let Poll::Ready(result) = panic::poll_caught(run.as_mut(), cx) {
+            return Poll::Ready(Some(panic::into_failure(result)));
+        }
+        if deadline.is_none() {
+            deadline.set(Some(core.deadline.cancelled()));
+        }
+        match deadline.as_mut().as_pin_mut().map(|d| d.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(None),
+            _ => Poll::Pending,
+        }
+    })
+    .await
 }
 
 fn hand_back<T, H>(core: &Core<T, H>, item: T) {
