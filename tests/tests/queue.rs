@@ -90,10 +90,12 @@ async fn enqueue_waits_for_room_and_try_enqueue_hands_the_item_back_when_full() 
     }
     let mut waiting = std::pin::pin!(queue.enqueue(4));
     assert!(poll_once(waiting.as_mut()).is_pending(), "a full queue makes enqueue wait");
-    gate.add_permits(1); // item 1 done: the worker takes item 2, which frees a place
+    assert!(poll_once(waiting.as_mut()).is_pending());
+    gate.add_permits(1); // item 1 done: the worker takes 2 and 3 (a batch), which frees both places
     assert_eq!(started.recv().await, Some(2));
     waiting.await.unwrap();
-    assert_eq!(queue.stats().depth, 2); // 3 and 4
+    let s = queue.stats();
+    assert_eq!((s.depth, s.in_flight, s.processed), (1, 2, 1)); // 4 waits; 2 runs, 3 is taken
 
     gate.add_permits(3);
     handle.stop();

@@ -121,6 +121,11 @@ pub struct QueueBuilder<T, H> {
 impl<T, H> QueueBuilder<T, H> {
     /// The most items that may wait (at least 1; default 1024). A full queue makes
     /// [`enqueue`](QueueHandle::enqueue) wait and [`try_enqueue`](QueueHandle::try_enqueue) fail.
+    ///
+    /// With concurrency 1, the worker takes what is queued in batches of up to 64 (at most the
+    /// capacity), which frees their places at once: the queue then holds at most twice its
+    /// capacity (the batch counts as in flight). With several workers, each takes one item at a
+    /// time, so that a slow item never holds back others another worker could take.
     pub fn capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         self

@@ -42,8 +42,8 @@ fn bump(counter: &AtomicU64, by: u64) {
 }
 
 impl Counters {
-    pub(crate) fn took(&self) {
-        bump(&self.in_flight, 1);
+    pub(crate) fn took(&self, n: u64) {
+        bump(&self.in_flight, n);
     }
     /// The item left the worker (processed, dead-lettered or handed back).
     pub(crate) fn settled(&self) {

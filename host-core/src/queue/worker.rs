@@ -67,6 +67,15 @@ impl<T> Rx<T> {
         }
         self.rx.recv().await
     }
+
+    /// Up to `limit` messages at once into `buf` (0: closed and empty); closes the channel first
+    /// if the queue is stopping.
+    async fn next_many(&mut self, shared: &Shared, buf: &mut Vec<Msg<T>>, limit: usize) -> usize {
+        if !self.closed && shared.closing.load(Ordering::Acquire) {
+            self.close();
+        }
+        self.rx.recv_many(buf, limit).await
+    }
 }
 
 impl<T> Rx<T> {
@@ -255,24 +264,19 @@ where
     let Some(counters) = core.shared.counters.get(w) else {
         return;
     };
-    // A lone worker keeps the receiver for its whole life: no lock per item. Several take turns,
-    // holding it only while they wait for their next item.
-    let alone = core.shared.counters.len() == 1;
-    let mut kept: Option<tokio::sync::MutexGuard<'_, Rx<T>>> = None;
+    if core.shared.counters.len() == 1 {
+        return lone_worker(core, ctx, counters).await;
+    }
+    // Several workers take turns with the receiver, holding it only while they wait for their
+    // next item (one at a time: a slow item never holds back others that another worker could
+    // take).
     loop {
-        let msg = match kept.as_mut() {
-            Some(rx) => Rx::next(&mut **rx, &core.shared).await,
-            None => {
-                let mut rx = match core.rx.try_lock() {
-                    Ok(rx) => rx,
-                    Err(_) => core.rx.lock().await,
-                };
-                let msg = rx.next(&core.shared).await;
-                if alone {
-                    kept = Some(rx);
-                }
-                msg
-            }
+        let msg = {
+            let mut rx = match core.rx.try_lock() {
+                Ok(rx) => rx,
+                Err(_) => core.rx.lock().await,
+            };
+            rx.next(&core.shared).await
         };
         let item = match msg {
             None => return, // closed and empty
@@ -283,7 +287,52 @@ where
             // Past the drain deadline: this one and the rest of the channel are left over.
             return hand_back(core, item);
         }
-        counters.took();
+        counters.took(1);
+        attempt_all(core, ctx, counters, item).await;
+        counters.settled();
+    }
+}
+
+/// The most items a lone worker takes from the channel at once (and at most the capacity).
+const BATCH: usize = 64;
+
+/// A lone worker keeps the receiver for its whole life (no lock per item) and takes what is
+/// queued in batches (one release of channel capacity per batch, not per item): it would process
+/// them in this order anyway. Taken items count as in flight; at the drain deadline the unstarted
+/// rest of a batch is handed back with the running one.
+async fn lone_worker<T, H>(core: &Core<T, H>, ctx: &Context, counters: &Counters)
+where
+    T: Clone + Send + 'static,
+    H: Handler<T>,
+{
+    let mut rx = core.rx.lock().await;
+    let limit = BATCH.min(core.wake.max_capacity());
+    // Allocated once; filled in order, then reversed so that `pop` takes the oldest.
+    let mut batch: Vec<Msg<T>> = Vec::with_capacity(limit);
+    loop {
+        if batch.is_empty() {
+            if rx.next_many(&core.shared, &mut batch, limit).await == 0 {
+                return; // closed and empty
+            }
+            counters.took(u64::try_from(batch.len()).unwrap_or(u64::MAX));
+            batch.reverse();
+        }
+        let Some(msg) = batch.pop() else { continue };
+        let Msg::Item(item) = msg else {
+            counters.settled(); // the wake-up was counted with the batch
+            continue;
+        };
+        if core.expired.load(Ordering::Acquire) {
+            hand_back(core, item);
+            counters.settled();
+            for msg in batch.drain(..) {
+                if let Msg::Item(item) = msg {
+                    hand_back(core, item);
+                }
+                counters.settled();
+            }
+            return;
+        }
         attempt_all(core, ctx, counters, item).await;
         counters.settled();
     }
