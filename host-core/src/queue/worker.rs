@@ -166,10 +166,18 @@ where
 {
     // Workers 1.. are tasks of their own, aborted with the set if the host aborts this body;
     // worker 0 runs here.
+    // In the service's span, unless no subscriber wants it: entering a span on every poll is
+    // not free even when it is disabled.
+    let span = tracing::Span::current();
     let mut others = JoinSet::new();
     for w in 1..core.shared.counters.len() {
         let (core, ctx) = (Arc::clone(&core), ctx.clone());
-        others.spawn(async move { worker(&core, &ctx, w).await }.instrument(tracing::Span::current()));
+        let work = async move { worker(&core, &ctx, w).await };
+        if span.is_disabled() {
+            others.spawn(work);
+        } else {
+            others.spawn(work.instrument(span.clone()));
+        }
     }
     let workers = async {
         worker(&core, ctx, 0).await;
@@ -183,7 +191,7 @@ where
     // The stop is watched from a task of its own, so that the workers' wake-ups never poll a
     // cancellation future; it ends with this body (the set aborts it when dropped).
     let mut watcher = JoinSet::new();
-    watcher.spawn(watch(Arc::clone(&core), ctx.clone()).instrument(tracing::Span::current()));
+    watcher.spawn(watch(Arc::clone(&core), ctx.clone()).instrument(span));
     // Workers end only once the channel is closed and empty (after the stop), or at the deadline.
     workers.await;
     // Every worker has ended: what the channel still holds, and what workers handed back, is left.

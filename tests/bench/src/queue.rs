@@ -134,9 +134,12 @@ pub(crate) fn run(args: &[String]) {
         return;
     }
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); cells.len()];
-    // Interleaved: every cell once per repetition, so drift in the machine's load hits all alike.
+    // Interleaved: every cell once per repetition, so drift in the machine's load hits all alike;
+    // the order rotates by one cell per repetition, so no cell always follows the same one.
     for rep in 0..reps {
-        for (i, (imp, workers)) in cells.iter().enumerate() {
+        for k in 0..cells.len() {
+            let i = (k + rep) % cells.len();
+            let (imp, workers) = &cells[i];
             let t = cell(imp, items, *workers, threads);
             eprintln!("rep {rep}: {imp} c={workers}: {t:?}");
             times[i].push(t);
