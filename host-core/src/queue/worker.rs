@@ -30,6 +30,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::task::Poll;
 
@@ -280,11 +281,7 @@ where
     // take).
     loop {
         let msg = {
-            let mut rx = match core.rx.try_lock() {
-                Ok(rx) => rx,
-                Err(_) => core.rx.lock().await,
-            };
-            rx.next(&core.shared).await
+            core.rx.lock().await.next(&core.shared).await
         };
         let item = match msg {
             None => return, // closed and empty
@@ -390,8 +387,12 @@ where
     T: Clone + Send + 'static,
     H: Handler<T>,
 {
-    let (handler, ctx2) = (&core.handler, ctx.clone());
-    let mut run = pin!(async move { handler.call(copy, ctx2).await });
+    // The call itself (the handler's code before its first `.await`) may panic too.
+    let call = catch_unwind(AssertUnwindSafe(|| core.handler.call(copy, ctx.clone())));
+    let mut run = match call {
+        Ok(run) => pin!(run),
+        Err(payload) => return Some(Err(Failure::from_panic(payload))),
+    };
     let mut deadline = pin!(None::<WaitForCancellationFuture<'_>>);
     poll_fn(|cx| {
         if let Poll::Ready(result) = panic::poll_caught(run.as_mut(), cx) {

@@ -83,20 +83,31 @@ async fn queue(items: u64, workers: usize) {
     assert_eq!(s.processed, items, "{s:?}");
 }
 
-fn cell(imp: &str, items: u64, workers: usize, threads: usize) -> Duration {
+/// CPU time (user + system) of the whole process so far.
+fn cpu_time() -> Duration {
+    // SAFETY: `getrusage` writes into the struct we pass and reads nothing else.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; RUSAGE_SELF is always valid.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// One cell: (wall time, CPU time of every thread of the process).
+fn cell(imp: &str, items: u64, workers: usize, threads: usize) -> (Duration, Duration) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
         .build()
         .expect("runtime");
-    let t0 = Instant::now();
+    let (t0, c0) = (Instant::now(), cpu_time());
     rt.block_on(async {
         match imp {
             "baseline" => baseline(items, workers).await,
             _ => queue(items, workers).await,
         }
     });
-    t0.elapsed()
+    (t0.elapsed(), cpu_time().saturating_sub(c0))
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -129,35 +140,44 @@ pub(crate) fn run(args: &[String]) {
         let (imp, workers) = only.split_once('-').unwrap_or_else(|| crate::usage("--only <impl>-<concurrency>"));
         let workers = workers.parse().unwrap_or_else(|_| crate::usage("--only <impl>-<concurrency>"));
         for rep in 0..reps {
-            eprintln!("rep {rep}: {imp} c={workers}: {:?}", cell(imp, items, workers, threads));
+            let (w, c) = cell(imp, items, workers, threads);
+            eprintln!("rep {rep}: {imp} c={workers}: wall {w:?}, cpu {c:?}");
         }
         return;
     }
-    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); cells.len()];
+    let mut wall: Vec<Vec<Duration>> = vec![Vec::new(); cells.len()];
+    let mut cpu: Vec<Vec<Duration>> = vec![Vec::new(); cells.len()];
     // Interleaved: every cell once per repetition, so drift in the machine's load hits all alike;
     // the order rotates by one cell per repetition, so no cell always follows the same one.
     for rep in 0..reps {
         for k in 0..cells.len() {
             let i = (k + rep) % cells.len();
             let (imp, workers) = &cells[i];
-            let t = cell(imp, items, *workers, threads);
-            eprintln!("rep {rep}: {imp} c={workers}: {t:?}");
-            times[i].push(t);
+            let (w, c) = cell(imp, items, *workers, threads);
+            eprintln!("rep {rep}: {imp} c={workers}: wall {w:?}, cpu {c:?}");
+            wall[i].push(w);
+            cpu[i].push(c);
         }
     }
-    let medians: Vec<Duration> = times.into_iter().map(median).collect();
+    let wall: Vec<Duration> = wall.into_iter().map(median).collect();
+    let cpu: Vec<Duration> = cpu.into_iter().map(median).collect();
     let rate = |d: Duration| items as f64 / d.as_secs_f64() / 1e6;
-    println!("| concurrency | hand-written mpsc loop | host::queue | host / hand-written |");
-    println!("|---|---|---|---|");
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!("| concurrency | hand-written: wall (items/s) | host::queue: wall (items/s) | throughput host / hand-written | CPU time hand-written / host |");
+    println!("|---|---|---|---|---|");
     for (c, pair) in [(1, 0), (8, 2)] {
-        let (b, h) = (medians[pair], medians[pair + 1]);
+        let (b, h) = (wall[pair], wall[pair + 1]);
+        let (bc, hc) = (cpu[pair], cpu[pair + 1]);
         println!(
-            "| {c} | {:.1} ms ({:.2} M items/s) | {:.1} ms ({:.2} M items/s) | {:.2}x |",
-            b.as_secs_f64() * 1e3,
+            "| {c} | {:.1} ms ({:.2} M/s), CPU {:.1} ms | {:.1} ms ({:.2} M/s), CPU {:.1} ms | **{:.2}x** | {:.2}x |",
+            ms(b),
             rate(b),
-            h.as_secs_f64() * 1e3,
+            ms(bc),
+            ms(h),
             rate(h),
-            b.as_secs_f64() / h.as_secs_f64()
+            ms(hc),
+            b.as_secs_f64() / h.as_secs_f64(),
+            bc.as_secs_f64() / hc.as_secs_f64(),
         );
     }
     println!("\n{items} items, medians of {reps} interleaved repetitions, {threads} runtime worker threads");
