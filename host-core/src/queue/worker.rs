@@ -172,7 +172,7 @@ where
     let span = tracing::Span::current();
     let mut others = JoinSet::new();
     for w in 1..core.shared.counters.len() {
-        let (core, ctx) = (Arc::clone(&core), ctx.clone());
+        let (core, ctx) = (Arc::clone(&core), ctx.fork());
         let work = async move { worker(&core, &ctx, w).await };
         if span.is_disabled() {
             others.spawn(work);
