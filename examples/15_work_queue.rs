@@ -33,7 +33,10 @@ struct Email {
 /// The worker: 4 e-mails at a time, up to 1000 waiting, 3 attempts each.
 #[host::queue_worker(name = "mailer", capacity = 1000, concurrency = 4, attempts = 3, backoff = "500ms", dead_letter = undeliverable)]
 async fn send_email(email: Email, _ctx: Context) -> anyhow::Result<()> {
-    let ms = std::env::var("SEND_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let ms = std::env::var("SEND_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     tokio::time::sleep(Duration::from_millis(ms)).await;
     anyhow::ensure!(email.to.contains('@'), "invalid address `{}`", email.to);
     tracing::info!(to = %email.to, subject = %email.subject, "e-mail sent");

@@ -77,7 +77,7 @@ impl HostHandle {
                 services: Mutex::new(Arc::from([])),
                 epoch: Instant::now(),
                 wall_origin,
-                shutdown_timeout,                          // issue-13
+                shutdown_timeout,                                  // issue-13
                 queues: crate::queue::registry::Queues::default(), // issue-13
             }),
         }

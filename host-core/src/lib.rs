@@ -33,6 +33,9 @@
 //! - [`Context`]: what each service receives: its name, a cancellation token (a child of the host's),
 //!   and a [`HostHandle`] that can stop the host, await its [`Phase`]s and read the
 //!   [status snapshot](HostHandle::status).
+//! - [`queue`]: a typed, bounded background work queue (`#[queue_worker]` or
+//!   [`queue::Queue::builder`]): backpressure, retries, dead letters, and a shutdown that drains it
+//!   without losing an item; producers hold a [`queue::QueueHandle`].
 //! - [`Error`]: every failure, typed, naming the service; [`Error::exit_code`] maps it to the exit
 //!   codes in the README.
 //!
@@ -131,7 +134,10 @@ pub mod __private {
         handler: H,
         configure: impl FnOnce(crate::queue::QueueBuilder<T, H>) -> crate::queue::QueueBuilder<T, H>,
     ) -> crate::Service {
-        crate::queue::Queue::builder(name, handler).configure(configure).build().0
+        crate::queue::Queue::builder(name, handler)
+            .configure(configure)
+            .build()
+            .0
     }
 
     /// Compile-time check that a type registered with `#[hosted_service]` implements

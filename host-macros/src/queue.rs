@@ -74,13 +74,19 @@ fn parse_args(tokens: TokenStream) -> syn::Result<Args> {
         let Meta::NameValue(nv) = meta else {
             errors.push(syn::Error::new_spanned(
                 &meta,
-                format!("`{WHAT}` options are `key = value`, e.g. `capacity = 1000`; valid keys: {}", list(KEYS.iter().copied())),
+                format!(
+                    "`{WHAT}` options are `key = value`, e.g. `capacity = 1000`; valid keys: {}",
+                    list(KEYS.iter().copied())
+                ),
             ));
             continue;
         };
         let key = nv.path.get_ident().map(|i| i.unraw().to_string()).unwrap_or_default();
         if seen.contains(&key) {
-            errors.push(syn::Error::new_spanned(&nv.path, format!("`{key}` is set twice; remove one")));
+            errors.push(syn::Error::new_spanned(
+                &nv.path,
+                format!("`{key}` is set twice; remove one"),
+            ));
             continue;
         }
         seen.push(key.clone());
@@ -88,7 +94,10 @@ fn parse_args(tokens: TokenStream) -> syn::Result<Args> {
         let result = match key.as_str() {
             "name" => string(value, &key).and_then(|s| {
                 if s.value().trim().is_empty() {
-                    Err(syn::Error::new_spanned(&s, "`name` cannot be empty; leave it out to use the function's path"))
+                    Err(syn::Error::new_spanned(
+                        &s,
+                        "`name` cannot be empty; leave it out to use the function's path",
+                    ))
                 } else {
                     args.name = Some(s);
                     Ok(())
@@ -110,7 +119,10 @@ fn parse_args(tokens: TokenStream) -> syn::Result<Args> {
                 &nv.path,
                 match did_you_mean(&key, KEYS.iter().copied()) {
                     Some(close) => format!("unknown option `{key}` for `{WHAT}`; did you mean `{close}`?"),
-                    None => format!("unknown option `{key}` for `{WHAT}`; valid options: {}", list(KEYS.iter().copied())),
+                    None => format!(
+                        "unknown option `{key}` for `{WHAT}`; valid options: {}",
+                        list(KEYS.iter().copied())
+                    ),
                 },
             )),
         };
@@ -122,7 +134,10 @@ fn parse_args(tokens: TokenStream) -> syn::Result<Args> {
 fn string(value: &Expr, key: &str) -> syn::Result<LitStr> {
     match value {
         Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
-        other => Err(syn::Error::new_spanned(other, format!("`{key}` takes a string: `{key} = \"…\"`"))),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` takes a string: `{key} = \"…\"`"),
+        )),
     }
 }
 
@@ -146,15 +161,27 @@ where
                 format!("`{key}` takes an integer, not a string: `{key} = {}`", s.value().trim()),
             ));
         }
-        other => return Err(syn::Error::new_spanned(other, format!("`{key}` takes an integer, e.g. `{key} = 4`"))),
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                format!("`{key}` takes an integer, e.g. `{key} = 4`"),
+            ));
+        }
     };
     let digits = lit.base10_digits();
-    let text = if negative { format!("-{digits}") } else { digits.to_owned() };
+    let text = if negative {
+        format!("-{digits}")
+    } else {
+        digits.to_owned()
+    };
     let n: N = text
         .parse()
         .map_err(|e| syn::Error::new_spanned(value, format!("`{key}` = {text}: {e}")))?;
     if n < min {
-        return Err(syn::Error::new_spanned(value, format!("`{key}` must be at least {min}")));
+        return Err(syn::Error::new_spanned(
+            value,
+            format!("`{key}` must be at least {min}"),
+        ));
     }
     Ok((n, value.span()))
 }
@@ -190,12 +217,17 @@ fn parse_fn(tokens: TokenStream) -> syn::Result<Worker> {
     let sig = &f.sig;
     let mut errors = Errors::default();
     if sig.asyncness.is_none() {
-        errors.push(syn::Error::new(sig.fn_token.span, format!("`{WHAT}` goes on an `async fn`: add `async` before `fn`")));
+        errors.push(syn::Error::new(
+            sig.fn_token.span,
+            format!("`{WHAT}` goes on an `async fn`: add `async` before `fn`"),
+        ));
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.push(syn::Error::new_spanned(
             &sig.generics,
-            format!("`{WHAT}` cannot be on a generic function: the queue's item type must be known; name a concrete type"),
+            format!(
+                "`{WHAT}` cannot be on a generic function: the queue's item type must be known; name a concrete type"
+            ),
         ));
     }
     let mut types = Vec::new();
@@ -231,7 +263,10 @@ fn parse_fn(tokens: TokenStream) -> syn::Result<Worker> {
 }
 
 fn first_span(item: &syn::Item) -> Span {
-    item.to_token_stream().into_iter().next().map_or_else(Span::call_site, |t| t.span())
+    item.to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
 }
 
 /// Checks between options.
@@ -266,9 +301,9 @@ fn expand(args: &Args, w: &Worker) -> TokenStream {
         injected,
         output,
     } = w;
-    let injected = injected.iter().map(|ty| {
-        quote_spanned!(ty.span()=> <#ty as #krate::__private::FromContext<'_>>::from_context(__host_ctx))
-    });
+    let injected = injected
+        .iter()
+        .map(|ty| quote_spanned!(ty.span()=> <#ty as #krate::__private::FromContext<'_>>::from_context(__host_ctx)));
     let convert = match output {
         Some(ty) => quote_spanned!(ty.span()=> <#ty as #krate::__private::IntoResult>::into_result(__host_output)),
         None => quote!(#krate::__private::IntoResult::into_result(__host_output)),

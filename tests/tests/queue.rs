@@ -72,9 +72,7 @@ fn gated(
 async fn enqueue_waits_for_room_and_try_enqueue_hands_the_item_back_when_full() {
     let (started_tx, mut started) = mpsc::unbounded_channel();
     let gate = Arc::new(Semaphore::new(0));
-    let (service, queue) = Queue::builder("q", gated(started_tx, gate.clone()))
-        .capacity(2)
-        .build();
+    let (service, queue) = Queue::builder("q", gated(started_tx, gate.clone())).capacity(2).build();
     let (handle, host) = start(service, Duration::from_secs(30)).await;
 
     queue.enqueue(1).await.unwrap();
@@ -89,7 +87,10 @@ async fn enqueue_waits_for_room_and_try_enqueue_hands_the_item_back_when_full() 
         other => panic!("expected Full, got {other:?}"),
     }
     let mut waiting = std::pin::pin!(queue.enqueue(4));
-    assert!(poll_once(waiting.as_mut()).is_pending(), "a full queue makes enqueue wait");
+    assert!(
+        poll_once(waiting.as_mut()).is_pending(),
+        "a full queue makes enqueue wait"
+    );
     assert!(poll_once(waiting.as_mut()).is_pending());
     gate.add_permits(1); // item 1 done: the worker takes 2 and 3 (a batch), which frees both places
     assert_eq!(started.recv().await, Some(2));
@@ -102,7 +103,10 @@ async fn enqueue_waits_for_room_and_try_enqueue_hands_the_item_back_when_full() 
     let report = host.await.unwrap().unwrap();
     assert!(report.is_clean());
     let stats = queue.stats();
-    assert_eq!((stats.processed, stats.depth, stats.in_flight, stats.handed_back), (4, 0, 0, 0));
+    assert_eq!(
+        (stats.processed, stats.depth, stats.in_flight, stats.handed_back),
+        (4, 0, 0, 0)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -147,7 +151,13 @@ async fn a_failing_item_is_retried_after_exact_back_offs_then_dead_lettered() {
             async { Err::<(), _>(std::io::Error::other("smtp down")) }
         }
     })
-    .retry(Retry::new().attempts(4).initial(100 * MS).factor(2.0).max(Duration::from_secs(1)))
+    .retry(
+        Retry::new()
+            .attempts(4)
+            .initial(100 * MS)
+            .factor(2.0)
+            .max(Duration::from_secs(1)),
+    )
     .dead_letter({
         let letters = letters.clone();
         move |d: DeadLetter<u32>| {
@@ -209,7 +219,10 @@ async fn a_panic_in_one_item_is_isolated_and_the_worker_goes_on() {
 }
 
 /// A handler that takes `cost` of (virtual) time per item and records when each item finished.
-fn slow(cost: Duration, done: Log<(u32, Duration)>) -> impl Fn(u32, Context) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync {
+fn slow(
+    cost: Duration,
+    done: Log<(u32, Duration)>,
+) -> impl Fn(u32, Context) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync {
     let t0 = Instant::now();
     move |item, _ctx| {
         let done = done.clone();
@@ -244,9 +257,15 @@ async fn at_shutdown_the_queue_finishes_in_flight_items_and_drains_the_queued_on
     let report = host.await.unwrap().unwrap();
     assert!(report.is_clean());
     // Two workers, 1 s each: pairs finish at 1, 2, 3, 4 and 5 s, in order.
-    let expect: Vec<(u32, Duration)> = (0..10).map(|i| (i, Duration::from_secs(u64::from(i / 2 + 1)))).collect();
+    let expect: Vec<(u32, Duration)> = (0..10)
+        .map(|i| (i, Duration::from_secs(u64::from(i / 2 + 1))))
+        .collect();
     assert_eq!(taken(&done), expect);
-    assert_eq!(t0.elapsed(), Duration::from_secs(5), "the host stops once the queue is drained");
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_secs(5),
+        "the host stops once the queue is drained"
+    );
     assert!(taken(&left).is_empty());
     let s = queue.stats();
     assert_eq!((s.processed, s.handed_back, s.depth, s.in_flight), (10, 0, 0, 0));
@@ -275,7 +294,10 @@ async fn what_the_drain_deadline_leaves_is_handed_back_in_flight_items_included(
     let (handle, host) = start(service, Duration::from_secs(10)).await;
     handle.stop();
     let report = host.await.unwrap().unwrap();
-    assert!(report.is_clean(), "the drain ends before the host's timeout: {report:?}");
+    assert!(
+        report.is_clean(),
+        "the drain ends before the host's timeout: {report:?}"
+    );
     assert_eq!(taken(&done), [(0, Duration::from_secs(3)), (1, Duration::from_secs(6))]);
     assert_eq!(taken(&left), [(vec![2, 3, 4], Duration::from_secs(8))]);
     let s = queue.stats();
@@ -338,12 +360,23 @@ async fn producers_find_a_queue_through_the_host_by_item_type_or_name() {
         handle.queue::<i8>().unwrap_err().to_string(),
         "the host has no queue of `i8`; queues: `a`: u64, `b`: u64, `mailer`: queue::Email"
     );
-    assert!(matches!(handle.queue_named::<i8>("a"), Err(LookupError::WrongType { actual: "u64", .. })));
-    assert!(matches!(handle.queue_named::<u64>("c"), Err(LookupError::NoSuchName { .. })));
+    assert!(matches!(
+        handle.queue_named::<i8>("a"),
+        Err(LookupError::WrongType { actual: "u64", .. })
+    ));
+    assert!(matches!(
+        handle.queue_named::<u64>("c"),
+        Err(LookupError::NoSuchName { .. })
+    ));
 
     let run = tokio::spawn(host.run());
     handle.wait_for(Phase::Started).await;
-    assert_eq!(handle.queue_stats("mailer").map(|s| s.depth + s.in_flight + s.processed), Some(1));
+    assert_eq!(
+        handle
+            .queue_stats("mailer")
+            .map(|s| s.depth + s.in_flight + s.processed),
+        Some(1)
+    );
     assert_eq!(handle.queue_stats("nope"), None);
     handle.stop();
     run.await.unwrap().unwrap();
@@ -391,7 +424,11 @@ async fn random_shutdown(seed: u64, totals: &mut [u64; 4]) -> Result<(), String>
     })
     .capacity(rng.usize(1..=8))
     .concurrency(rng.usize(1..=4))
-    .retry(Retry::new().attempts(rng.u32(1..=3)).initial(Duration::from_millis(rng.u64(1..50))))
+    .retry(
+        Retry::new()
+            .attempts(rng.u32(1..=3))
+            .initial(Duration::from_millis(rng.u64(1..50))),
+    )
     .dead_letter({
         let ledger = ledger.clone();
         move |d: DeadLetter<u32>| {
@@ -450,7 +487,13 @@ async fn random_shutdown(seed: u64, totals: &mut [u64; 4]) -> Result<(), String>
         return Err(format!("unclean shutdown: {report:?}"));
     }
     let l = ledger.lock().unwrap();
-    let mut settled: Vec<u32> = l.processed.iter().chain(&l.dead).chain(&l.handed_back).copied().collect();
+    let mut settled: Vec<u32> = l
+        .processed
+        .iter()
+        .chain(&l.dead)
+        .chain(&l.handed_back)
+        .copied()
+        .collect();
     settled.sort_unstable();
     let mut accepted = l.accepted.clone();
     accepted.sort_unstable();
@@ -462,7 +505,13 @@ async fn random_shutdown(seed: u64, totals: &mut [u64; 4]) -> Result<(), String>
     }
     let s = queue.stats();
     let counted = (s.processed, s.dead_lettered, s.handed_back, s.in_flight, s.depth);
-    let expected = (l.processed.len() as u64, l.dead.len() as u64, l.handed_back.len() as u64, 0, 0);
+    let expected = (
+        l.processed.len() as u64,
+        l.dead.len() as u64,
+        l.handed_back.len() as u64,
+        0,
+        0,
+    );
     if counted != expected {
         return Err(format!("stats {counted:?}, ledger {expected:?}"));
     }
@@ -474,7 +523,10 @@ async fn random_shutdown(seed: u64, totals: &mut [u64; 4]) -> Result<(), String>
 
 #[tokio::test(start_paused = true)]
 async fn no_item_is_lost_or_settled_twice_over_1000_random_shutdowns() {
-    let base: u64 = std::env::var("QUEUE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_0013);
+    let base: u64 = std::env::var("QUEUE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_0013);
     fastrand::seed(base);
     // processed, dead-lettered, handed back, refused (Full or Closed)
     let mut totals = [0u64; 4];
@@ -512,7 +564,11 @@ async fn park(letter: DeadLetter<Task>) {
 
 #[tokio::test(start_paused = true)]
 async fn an_annotated_queue_worker_is_registered_with_its_options() {
-    let host = Host::builder().only(["annotated"]).catch_signals(false).build().unwrap();
+    let host = Host::builder()
+        .only(["annotated"])
+        .catch_signals(false)
+        .build()
+        .unwrap();
     let handle = host.handle();
     let queue = handle.queue::<Task>().unwrap();
     assert_eq!((queue.name(), queue.capacity()), ("annotated", 4));

@@ -20,9 +20,18 @@ fn example() -> PathBuf {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo runs");
-    assert!(out.status.success(), "building the example failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "building the example failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("examples").join("15_work_queue")
+    exe.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("15_work_queue")
 }
 
 /// The merged output of `child`, line by line.
@@ -86,10 +95,16 @@ fn every_posted_email_is_sent_before_the_process_exits_0_on_sigterm() {
 
     // 40 e-mails, 4 at a time, 50 ms each: most are still queued when SIGTERM arrives.
     for i in 0..N {
-        let status = post(&addr, &format!(r#"{{"to":"user{i}@example.com","subject":"hello {i}"}}"#));
+        let status = post(
+            &addr,
+            &format!(r#"{{"to":"user{i}@example.com","subject":"hello {i}"}}"#),
+        );
         assert_eq!(status, "HTTP/1.1 202 Accepted", "e-mail {i}");
     }
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
 
     let status = loop {
@@ -109,6 +124,9 @@ fn every_posted_email_is_sent_before_the_process_exits_0_on_sigterm() {
         assert_eq!(seen.iter().filter(|l| l.contains(&sent)).count(), 1, "user{i}:\n{out}");
     }
     assert!(out.contains("queue closed; draining"), "{out}");
-    assert!(out.contains(&format!("queue drained: nothing left processed={N} dead_lettered=0")), "{out}");
+    assert!(
+        out.contains(&format!("queue drained: nothing left processed={N} dead_lettered=0")),
+        "{out}"
+    );
     assert!(out.contains("host stopped stopped=2"), "{out}");
 }

@@ -82,12 +82,12 @@ mod tests {
 
     #[test]
     fn delays_grow_by_the_factor_up_to_the_cap() {
-        let r = Retry::new().initial(Duration::from_millis(100)).factor(3.0).max(Duration::from_secs(2));
+        let r = Retry::new()
+            .initial(Duration::from_millis(100))
+            .factor(3.0)
+            .max(Duration::from_secs(2));
         let delays: Vec<_> = (1..=5).map(|a| r.delay(a)).collect();
-        assert_eq!(
-            delays,
-            [100, 300, 900, 2000, 2000].map(Duration::from_millis).to_vec()
-        );
+        assert_eq!(delays, [100, 300, 900, 2000, 2000].map(Duration::from_millis).to_vec());
     }
 
     #[test]

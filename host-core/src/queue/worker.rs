@@ -27,12 +27,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::task::Poll;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tracing::Instrument;
@@ -224,7 +224,12 @@ where
                 processed = stats.processed,
                 "drain deadline reached; handing the unprocessed items to the leftovers hook"
             );
-            if let Err(failure) = panic::catch(async { hook(left).await; Ok(()) }).await {
+            if let Err(failure) = panic::catch(async {
+                hook(left).await;
+                Ok(())
+            })
+            .await
+            {
                 tracing::error!(error = %failure, handed_back = n, "the leftovers hook failed");
             }
         }
@@ -280,9 +285,7 @@ where
     // next item (one at a time: a slow item never holds back others that another worker could
     // take).
     loop {
-        let msg = {
-            core.rx.lock().await.next(&core.shared).await
-        };
+        let msg = { core.rx.lock().await.next(&core.shared).await };
         let item = match msg {
             None => return, // closed and empty
             Some(Msg::Wake) => continue,
@@ -425,7 +428,12 @@ async fn dead_letter<T, H>(core: &Core<T, H>, item: T, error: Failure, attempts:
                 attempts,
                 queue: Arc::clone(&core.shared.name),
             };
-            if let Err(failure) = panic::catch(async { hook(letter).await; Ok(()) }).await {
+            if let Err(failure) = panic::catch(async {
+                hook(letter).await;
+                Ok(())
+            })
+            .await
+            {
                 tracing::error!(error = %failure, "the dead-letter hook failed");
             }
         }

@@ -137,8 +137,12 @@ pub(crate) fn run(args: &[String]) {
     let cells: Vec<(&str, usize)> = vec![("baseline", 1), ("host", 1), ("baseline", 8), ("host", 8)];
     // One cell alone, for profiling: `--only host-1`.
     if let Some(only) = only {
-        let (imp, workers) = only.split_once('-').unwrap_or_else(|| crate::usage("--only <impl>-<concurrency>"));
-        let workers = workers.parse().unwrap_or_else(|_| crate::usage("--only <impl>-<concurrency>"));
+        let (imp, workers) = only
+            .split_once('-')
+            .unwrap_or_else(|| crate::usage("--only <impl>-<concurrency>"));
+        let workers = workers
+            .parse()
+            .unwrap_or_else(|_| crate::usage("--only <impl>-<concurrency>"));
         for rep in 0..reps {
             let (w, c) = cell(imp, items, workers, threads);
             eprintln!("rep {rep}: {imp} c={workers}: wall {w:?}, cpu {c:?}");
@@ -163,7 +167,9 @@ pub(crate) fn run(args: &[String]) {
     let cpu: Vec<Duration> = cpu.into_iter().map(median).collect();
     let rate = |d: Duration| items as f64 / d.as_secs_f64() / 1e6;
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!("| concurrency | hand-written: wall (items/s) | host::queue: wall (items/s) | throughput host / hand-written | CPU time hand-written / host |");
+    println!(
+        "| concurrency | hand-written: wall (items/s) | host::queue: wall (items/s) | throughput host / hand-written | CPU time hand-written / host |"
+    );
     println!("|---|---|---|---|---|");
     for (c, pair) in [(1, 0), (8, 2)] {
         let (b, h) = (wall[pair], wall[pair + 1]);
