@@ -16,7 +16,7 @@ use super::stats::Counters;
 use super::worker::{Core, QueueService};
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
-use crate::service::{IntoResult, Service};
+use crate::service::{IntoResult, IntoResultFuture, Service};
 
 pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 pub(crate) type DeadLetterHook<T> = Box<dyn Fn(DeadLetter<T>) -> BoxFuture + Send + Sync>;
@@ -58,8 +58,9 @@ where
     R: IntoResult,
 {
     fn call(&self, item: T, ctx: Context) -> impl Future<Output = Result<(), BoxError>> + Send {
-        let fut = self(item, ctx);
-        async move { fut.await.into_result() }
+        IntoResultFuture {
+            fut: self(item, ctx),
+        }
     }
 }
 
