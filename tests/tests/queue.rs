@@ -587,3 +587,123 @@ async fn an_annotated_queue_worker_is_registered_with_its_options() {
     let s = queue.stats();
     assert_eq!((s.processed, s.failed, s.retried, s.dead_lettered), (2, 2, 1, 1));
 }
+
+/// The same invariant with real threads: producers on two runtime workers race the close, the
+/// drain and the deadline (no paused clock: only the invariant is asserted, never a time).
+#[test]
+fn no_item_is_lost_when_producers_race_the_close_on_two_threads() {
+    let base: u64 = std::env::var("QUEUE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_0113);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut totals = [0usize; 3];
+    for run in 0..200u64 {
+        let seed = base.wrapping_add(run);
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let ledger = Arc::new(Mutex::new(Ledger::default()));
+        let fail_every = rng.u32(3..9);
+        let (service, queue) = Queue::builder("q", {
+            let ledger = ledger.clone();
+            move |id: u32, _ctx: Context| {
+                let ledger = ledger.clone();
+                async move {
+                    if id % 25 == 0 {
+                        tokio::time::sleep(Duration::from_millis(1)).await; // slow enough for the deadline
+                    } else {
+                        tokio::task::yield_now().await;
+                    }
+                    if id % fail_every == 0 {
+                        return Err("unlucky");
+                    }
+                    ledger.lock().unwrap().processed.push(id);
+                    Ok(())
+                }
+            }
+        })
+        .capacity(rng.usize(1..=16))
+        .concurrency(rng.usize(1..=4))
+        .retry(Retry::none())
+        .drain_timeout(Duration::from_micros(rng.u64(0..2000)))
+        .dead_letter({
+            let ledger = ledger.clone();
+            move |d: DeadLetter<u32>| {
+                ledger.lock().unwrap().dead.push(d.item);
+                async {}
+            }
+        })
+        .on_shutdown_leftovers({
+            let ledger = ledger.clone();
+            move |items: Vec<u32>| {
+                ledger.lock().unwrap().handed_back.extend(items);
+                async {}
+            }
+        })
+        .build();
+        let stop_after = rng.usize(0..300);
+        rt.block_on(async {
+            let host = Host::builder()
+                .discover(false)
+                .catch_signals(false)
+                .service(service)
+                .build()
+                .unwrap();
+            let handle = host.handle();
+            let run = tokio::spawn(host.run());
+            let producers: Vec<_> = (0..3u32)
+                .map(|p| {
+                    let (queue, ledger) = (queue.clone(), ledger.clone());
+                    tokio::spawn(async move {
+                        for n in 0..200u32 {
+                            let id = p * 1000 + n;
+                            let result = if n % 2 == 0 {
+                                queue.enqueue(id).await
+                            } else {
+                                queue.try_enqueue(id)
+                            };
+                            match result {
+                                Ok(()) => ledger.lock().unwrap().accepted.push(id),
+                                Err(e) => assert_eq!(e.into_item(), id),
+                            }
+                        }
+                    })
+                })
+                .collect();
+            // Stop once `stop_after` items were accepted (or every producer is done).
+            handle.wait_for(Phase::Started).await;
+            while ledger.lock().unwrap().accepted.len() < stop_after && !producers.iter().all(|p| p.is_finished()) {
+                tokio::task::yield_now().await;
+            }
+            handle.stop();
+            run.await.unwrap().unwrap();
+            for p in producers {
+                p.await.unwrap();
+            }
+        });
+        let l = ledger.lock().unwrap();
+        let mut settled: Vec<u32> = l
+            .processed
+            .iter()
+            .chain(&l.dead)
+            .chain(&l.handed_back)
+            .copied()
+            .collect();
+        settled.sort_unstable();
+        let mut accepted = l.accepted.clone();
+        accepted.sort_unstable();
+        assert_eq!(settled, accepted, "run {run} (seed {seed}, QUEUE_SEED={base})");
+        for (total, n) in totals
+            .iter_mut()
+            .zip([l.processed.len(), l.dead.len(), l.handed_back.len()])
+        {
+            *total += n;
+        }
+    }
+    // Every way out was taken, or the property would hold vacuously.
+    println!("totals (processed, dead-lettered, handed back): {totals:?}");
+    assert!(totals.iter().all(|&n| n > 100), "{totals:?}");
+}

@@ -58,9 +58,7 @@ where
     R: IntoResult,
 {
     fn call(&self, item: T, ctx: Context) -> impl Future<Output = Result<(), BoxError>> + Send {
-        IntoResultFuture {
-            fut: self(item, ctx),
-        }
+        IntoResultFuture { fut: self(item, ctx) }
     }
 }
 

@@ -166,9 +166,8 @@ where
     H: Handler<T>,
 {
     // Workers 1.. are tasks of their own, aborted with the set if the host aborts this body;
-    // worker 0 runs here.
-    // In the service's span, unless no subscriber wants it: entering a span on every poll is
-    // not free even when it is disabled.
+    // worker 0 runs here. They run in the service's span, unless no subscriber wants it: entering
+    // a span on every poll is not free even when it is disabled.
     let span = tracing::Span::current();
     let mut others = JoinSet::new();
     for w in 1..core.shared.counters.len() {
