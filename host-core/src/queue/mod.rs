@@ -58,7 +58,12 @@
 //!   progress, so an item enqueued concurrently with the close is either received (and drained or
 //!   handed back) or returned to its producer as `Closed`, never stranded.
 //! - Workers are tasks of their own (concurrency 1 runs in the service's task), sharing the
-//!   receiver behind tokio's fair mutex, held only while waiting for the next item.
+//!   receiver behind tokio's fair mutex, held only while waiting for the next item. A lone worker
+//!   keeps the receiver and takes what is queued in batches of up to 64 (at most the capacity),
+//!   which count as in flight. The stop reaches a worker parked on an empty queue as a wake-up
+//!   message through the channel, so no cancellation future is polled per item.
+//! - Spawned workers hand their handler clones of a [`Context`](crate::Context) of their own (same
+//!   name, token and host): the per-item clone never bounces a reference count between CPUs.
 //! - The handler receives each attempt's item by value; the queue keeps the original (`T: Clone`)
 //!   until the item is settled, so it can retry it or hand it back. Wrap large items in an `Arc`.
 //! - Counters are per worker, written only by their worker (no shared cache line per item), and

@@ -3,6 +3,10 @@
 //!
 //! The list is filled once, when the host is built, from the services that are queues; it is read
 //! without a lock.
+//!
+//! For the status snapshot and the shutdown report: `HostHandle::queue_stats(name)` (public) or
+//! `handle.queues().stats(name)` (crate) returns the [`QueueStats`] of the service `name` if it is
+//! a queue, `None` otherwise; it reads atomics only, and keeps working after the host stopped.
 
 use std::any::{Any, TypeId, type_name};
 use std::sync::{Arc, OnceLock};
