@@ -13,6 +13,7 @@
 //!
 //! `SEND_MS` sets how long one e-mail takes (default 200 ms).
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -30,14 +31,20 @@ struct Email {
     subject: String,
 }
 
+/// How long one e-mail takes: `SEND_MS`, default 200 ms.
+static SEND_TIME: LazyLock<Duration> = LazyLock::new(|| {
+    Duration::from_millis(
+        std::env::var("SEND_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200),
+    )
+});
+
 /// The worker: 4 e-mails at a time, up to 1000 waiting, 3 attempts each.
 #[host::queue_worker(name = "mailer", capacity = 1000, concurrency = 4, attempts = 3, backoff = "500ms", dead_letter = undeliverable)]
 async fn send_email(email: Email, _ctx: Context) -> anyhow::Result<()> {
-    let ms = std::env::var("SEND_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    tokio::time::sleep(Duration::from_millis(ms)).await;
+    tokio::time::sleep(*SEND_TIME).await;
     anyhow::ensure!(email.to.contains('@'), "invalid address `{}`", email.to);
     tracing::info!(to = %email.to, subject = %email.subject, "e-mail sent");
     Ok(())
