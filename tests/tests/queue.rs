@@ -612,12 +612,12 @@ fn no_item_is_lost_when_producers_race_the_close_on_two_threads() {
             move |id: u32, _ctx: Context| {
                 let ledger = ledger.clone();
                 async move {
-                    if id % 25 == 0 {
+                    if id.is_multiple_of(25) {
                         tokio::time::sleep(Duration::from_millis(1)).await; // slow enough for the deadline
                     } else {
                         tokio::task::yield_now().await;
                     }
-                    if id % fail_every == 0 {
+                    if id.is_multiple_of(fail_every) {
                         return Err("unlucky");
                     }
                     ledger.lock().unwrap().processed.push(id);
