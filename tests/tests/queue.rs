@@ -707,3 +707,53 @@ fn no_item_is_lost_when_producers_race_the_close_on_two_threads() {
     println!("totals (processed, dead-lettered, handed back): {totals:?}");
     assert!(totals.iter().all(|&n| n > 100), "{totals:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn several_workers_take_one_item_each_so_the_capacity_is_exact() {
+    let (started_tx, mut started) = mpsc::unbounded_channel();
+    let gate = Arc::new(Semaphore::new(0));
+    let (service, queue) = Queue::builder("q", gated(started_tx, gate.clone()))
+        .capacity(2)
+        .concurrency(2)
+        .build();
+    let (handle, host) = start(service, Duration::from_secs(30)).await;
+    for i in 1..=4 {
+        queue.enqueue(i).await.unwrap();
+    }
+    let mut running = [started.recv().await.unwrap(), started.recv().await.unwrap()];
+    running.sort_unstable();
+    assert_eq!(running, [1, 2]);
+    // Two in flight, two waiting: the third waiting one is refused.
+    let s = queue.stats();
+    assert_eq!((s.in_flight, s.depth), (2, 2));
+    assert!(queue.try_enqueue(5).unwrap_err().is_full());
+    gate.add_permits(4);
+    handle.stop();
+    host.await.unwrap().unwrap();
+    assert_eq!(queue.stats().processed, 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_dead_letter_or_leftovers_hook_is_contained() {
+    let (service, queue) = Queue::builder("q", |item: u32, _ctx: Context| async move {
+        if item == 0 {
+            return Err("fails");
+        }
+        tokio::time::sleep(Duration::from_secs(60)).await; // still running at the drain deadline
+        Ok(())
+    })
+    .retry(Retry::none())
+    .concurrency(2)
+    .drain_timeout(Duration::from_secs(1))
+    .dead_letter(|_: DeadLetter<u32>| async { panic!("dead-letter hook panicked") })
+    .on_shutdown_leftovers(|_: Vec<u32>| async { panic!("leftovers hook panicked") })
+    .build();
+    queue.enqueue(0).await.unwrap();
+    queue.enqueue(1).await.unwrap();
+    let (handle, host) = start(service, Duration::from_secs(30)).await;
+    handle.stop();
+    let report = host.await.unwrap().unwrap();
+    assert!(report.is_clean(), "hook panics stay inside the queue: {report:?}");
+    let s = queue.stats();
+    assert_eq!((s.dead_lettered, s.handed_back, s.processed), (1, 1, 0));
+}
