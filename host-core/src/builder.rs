@@ -242,6 +242,7 @@ impl Builder {
         all.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
         let origin = wall_origin.map(|wall| (wall, tokio::time::Instant::now()));
         let handle = HostHandle::new(origin, options.shutdown_timeout);
+        handle.queues().register(&all);
         Ok(Host::new(all, handle, options))
     }
 }

@@ -81,6 +81,21 @@ impl Context {
         &self.shared.token
     }
 
+    /// A copy of this context whose reference count is its own, for a queue worker that
+    /// hands a context to every item: cloning it then never touches a cache line shared with the
+    /// other workers. Same name, token and host; its status cell is unused.
+    pub(crate) fn fork(&self) -> Context {
+        Context {
+            shared: Arc::new(ServiceShared {
+                name: Arc::clone(&self.shared.name),
+                token: self.shared.token.clone(),
+                host: self.shared.host.clone(),
+                status: StatusCell::new(&self.shared.name, self.shared.status.kind, None),
+            }),
+            run_token: self.run_token.clone(),
+        }
+    }
+
     /// The service's unique name.
     pub fn name(&self) -> &str {
         &self.shared.name

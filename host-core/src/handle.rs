@@ -73,6 +73,8 @@ struct HostShared {
     /// Every run, for the test kit.
     #[cfg(feature = "testing")]
     recorder: OnceLock<Arc<crate::testing::Recorder>>,
+    /// The host's work queues, for [`HostHandle::queue`].
+    queues: crate::queue::registry::Queues,
 }
 
 impl HostHandle {
@@ -90,6 +92,7 @@ impl HostHandle {
                 stop_listener: OnceLock::new(),
                 #[cfg(feature = "testing")]
                 recorder: OnceLock::new(),
+                queues: crate::queue::registry::Queues::default(),
             }),
         }
     }
@@ -137,6 +140,11 @@ impl HostHandle {
             .iter()
             .map(|s| s.status.snapshot(&s.name, self.inner.epoch))
             .collect()
+    }
+
+    /// The host's work queues.
+    pub(crate) fn queues(&self) -> &crate::queue::registry::Queues {
+        &self.inner.queues
     }
 
     /// The running services.

@@ -33,6 +33,9 @@
 //! - [`Context`]: what each service receives: its name, a cancellation token (a child of the host's),
 //!   and a [`HostHandle`] that can stop the host, await its [`Phase`]s and read the
 //!   [status snapshot](HostHandle::status).
+//! - [`queue`]: a typed, bounded background work queue (`#[queue_worker]` or
+//!   [`queue::Queue::builder`]): backpressure, retries, dead letters, and a shutdown that drains it
+//!   without losing an item; producers hold a [`queue::QueueHandle`].
 //! - [`Error`]: every failure, typed, naming the service; [`Error::exit_code`] maps it to the exit
 //!   codes in the README.
 //!
@@ -76,6 +79,7 @@ mod panic; // every service future and value polled and dropped with panics caug
 mod params; // FromContext, FromRun: parameters of annotated functions
 mod periodic; // the periodic loop
 mod policy; // FailurePolicy, Restart
+pub mod queue; // a typed, bounded, supervised work queue drained at shutdown
 mod registry; // Registration, register!: discovery through inventory
 mod report; // Report, Outcome, StopReason
 mod schedule; // Schedule, Tick, MissedTicks; timeline (due instants), cron
@@ -120,6 +124,11 @@ pub use host_macros::hosted_service;
 
 #[doc(inline)]
 pub use host_macros::periodic;
+
+/// Turns an `async fn(item: T, ctx: Context)` into the handler of a work queue of `T` items,
+/// registered like the other services; producers find its handle with
+/// [`HostHandle::queue`]. See the [`queue`] module and the README for every option.
+pub use host_macros::queue_worker;
 
 /// Every ```rust block of the README is compiled as a doctest.
 #[cfg(doctest)]
@@ -180,6 +189,20 @@ pub mod __private {
     /// Calls the constructor named by `new = path`; see [`ConstructorOutput`].
     pub fn construct<T, R: ConstructorOutput<T>>(new: impl FnOnce() -> R) -> T {
         new().into_service()
+    }
+
+    /// The service of a `#[queue_worker]` function; the call is spanned on the item type, so an
+    /// item that cannot be queued is reported there, once.
+    #[track_caller]
+    pub fn queue_worker<T: crate::queue::QueueItem, H: crate::queue::Handler<T>>(
+        name: &'static str,
+        handler: H,
+        configure: impl FnOnce(crate::queue::QueueBuilder<T, H>) -> crate::queue::QueueBuilder<T, H>,
+    ) -> crate::Service {
+        crate::queue::Queue::builder(name, handler)
+            .configure(configure)
+            .build()
+            .0
     }
 }
 

@@ -106,6 +106,16 @@ pub(crate) async fn catch<F: Future<Output = Result<(), BoxError>>>(
     into_failure(Caught::new(fut, busy).await)
 }
 
+/// A `busy` flag for futures that are not a service's own code path (hooks of a work queue).
+pub(crate) static NOT_TRACKED: AtomicBool = AtomicBool::new(false);
+
+/// Calls `make` and runs the future it returns to completion; a panic (while making, polling or
+/// dropping it) becomes a [`Failure`].
+pub(crate) async fn catch_future<F: Future<Output = ()>>(make: impl FnOnce() -> F) -> Result<(), Failure> {
+    let fut = call_caught(make)?;
+    Caught::new(fut, &NOT_TRACKED).await.map_err(Failure::from_panic)
+}
+
 /// Drops a service's value; a panic in its `Drop` becomes a [`Failure`].
 pub(crate) fn drop_caught<T>(value: T) -> Result<(), Failure> {
     catch_unwind(AssertUnwindSafe(move || drop(value))).map_err(Failure::from_panic)

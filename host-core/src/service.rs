@@ -120,9 +120,9 @@ where
 pin_project_lite::pin_project! {
     /// The closure's future with its output mapped through [`IntoResult`]: a named future rather
     /// than an `async` block, which would store the closure's future twice in every task.
-    struct IntoResultFuture<F> {
+    pub(crate) struct IntoResultFuture<F> {
         #[pin]
-        fut: F,
+        pub(crate) fut: F,
     }
 }
 

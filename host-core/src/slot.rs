@@ -26,6 +26,8 @@ pub struct Service {
     pub(crate) order: i32,
     pub(crate) policy: Option<FailurePolicy>,
     pub(crate) slot: Box<dyn Slot>,
+    /// Set when the service is a work queue, for [`HostHandle::queue`](crate::HostHandle::queue).
+    pub(crate) queue: Option<Arc<dyn crate::queue::registry::AnyQueue>>,
 }
 
 impl Service {
@@ -66,6 +68,7 @@ impl Service {
             order: 0,
             policy: None,
             slot,
+            queue: None,
         }
     }
 

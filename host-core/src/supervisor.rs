@@ -159,11 +159,13 @@ async fn hooked<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy, hooks
     let status = ctx.status();
     let Hooks { started, turn } = hooks;
     status.set_stage(Stage::Starting);
-    // A stop request drops a start hook that is still running: the service never started.
+    // A stop request drops a start hook that is still running: the service never started. The
+    // hook is polled first, so one that completes at once always counts (a service whose start
+    // completed is stopped properly, even if the stop came first).
     let result = tokio::select! {
         biased;
-        _ = ctx.cancelled() => None,
         r = panic::catch(|| body.start(ctx), &status.busy) => Some(r),
+        _ = ctx.cancelled() => None,
     };
     match result {
         None => return end(body, ctx, Exit::NotStarted),
@@ -360,6 +362,12 @@ mod tests {
         let body = Periodic::new(crate::Schedule::every(std::time::Duration::from_secs(1)), job);
         let task = lean(body, crate::testing_ctx(), FailurePolicy::StopHost);
         let size = std::mem::size_of_val(&task);
-        assert!(size <= 840, "the periodic task's future grew to {size} bytes");
+        // The optional integrations (the test kit's recorder, the metrics handles) add a little.
+        let limit = if cfg!(any(feature = "testing", feature = "metrics")) {
+            880
+        } else {
+            840
+        };
+        assert!(size <= limit, "the periodic task's future grew to {size} bytes");
     }
 }

@@ -14,6 +14,7 @@ mod diag;
 mod duration;
 mod expand;
 mod item;
+mod queue;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -144,4 +145,11 @@ fn generate(attr: Attr, args: TokenStream, item: TokenStream) -> TokenStream {
         .map(|config| expand::service(&config))
         .unwrap_or_else(syn::Error::into_compile_error);
     quote!(#item #generated).into()
+}
+
+/// Turns an `async fn(item: T, …)` into the handler of a work queue of `T` items (see
+/// `host::queue`), registered like the other services.
+#[proc_macro_attribute]
+pub fn queue_worker(args: TokenStream, item: TokenStream) -> TokenStream {
+    queue::queue_worker(args.into(), item.into()).into()
 }

@@ -5,17 +5,22 @@
 //! runs every cell, each in a fresh process (this binary re-executed as
 //! `host-bench <scenario> <impl> [--key value]…`, which prints one `RESULT` line), and prints the
 //! tables of medians as Markdown.
+//!
+//! `host-bench queue [--items N] [--reps R]` measures the work queue (`host::queue`) against a
+//! hand-written `tokio::sync::mpsc` worker loop, in process.
 
 mod child;
 mod imps;
 mod macro_jobs;
 mod parent;
 mod probe;
+mod queue;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("all") => parent::run(&args[1..]),
+        Some("queue") => queue::run(&args[1..]),
         Some(scenario @ ("a" | "b" | "c" | "d")) => {
             let imp = args
                 .get(1)
@@ -30,6 +35,7 @@ fn main() {
 fn usage(msg: &str) -> ! {
     eprintln!("host-bench: {msg}");
     eprintln!("usage: host-bench all [--quick] [--reps N] [--scenarios a,b,c,d] [--impls baseline,host,tcs,tgs]");
+    eprintln!("       host-bench queue [--items N] [--reps R] [--threads T]");
     eprintln!("       host-bench <a|b|c|d> <baseline|host|tcs|tgs> [--n N] [--period-ms MS] …");
     std::process::exit(2);
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 static RUNS: AtomicU32 = AtomicU32::new(0);
 static BODIES: AtomicU32 = AtomicU32::new(0);
+static ITEMS: AtomicU32 = AtomicU32::new(0);
 
 #[runtime::periodic(every = "1s", crate = "runtime", name = "renamed-periodic")]
 async fn tick(tick: runtime::Tick) {
@@ -19,14 +20,20 @@ async fn body(ctx: &runtime::Context) -> Result<(), std::io::Error> {
     Ok(())
 }
 
+#[runtime::queue_worker(crate = "runtime", name = "renamed-queue", attempts = 2, backoff = "1s")]
+async fn item(n: u32, _ctx: runtime::Context) {
+    ITEMS.fetch_add(n, Ordering::SeqCst);
+}
+
 #[tokio::test(start_paused = true)]
 async fn services_declared_through_a_renamed_crate_run() {
     let host = runtime::Host::builder().catch_signals(false).build().unwrap();
     assert_eq!(
         host.service_names().collect::<Vec<_>>(),
-        ["renamed-hosted", "renamed-periodic"]
+        ["renamed-hosted", "renamed-periodic", "renamed-queue"]
     );
     let handle = host.handle();
+    handle.queue::<u32>().unwrap().enqueue(5).await.unwrap();
     tokio::spawn(async move {
         handle.wait_for(runtime::Phase::Started).await;
         tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -35,4 +42,5 @@ async fn services_declared_through_a_renamed_crate_run() {
     host.run().await.unwrap();
     assert_eq!(RUNS.load(Ordering::SeqCst), 3);
     assert_eq!(BODIES.load(Ordering::SeqCst), 1);
+    assert_eq!(ITEMS.load(Ordering::SeqCst), 5);
 }

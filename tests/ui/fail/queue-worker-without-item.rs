@@ -1,0 +1,4 @@
+#[host::queue_worker]
+async fn send() {}
+
+fn main() {}
