@@ -138,7 +138,11 @@ impl HostHandle {
     pub fn status(&self) -> Vec<ServiceStatus> {
         self.services()
             .iter()
-            .map(|s| s.status.snapshot(&s.name, self.inner.epoch))
+            .map(|s| {
+                let mut status = s.status.snapshot(&s.name, self.inner.epoch);
+                status.queue = self.inner.queues.stats(&s.name);
+                status
+            })
             .collect()
     }
 

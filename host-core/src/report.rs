@@ -58,6 +58,9 @@ pub struct ServiceReport {
     pub runs: u64,
     /// Failed runs (errors, panics, timeouts) over the host's life.
     pub failed_runs: u64,
+    /// A work queue's final counters: what it processed, dead-lettered and handed back to its
+    /// leftovers hook; `None` for other services.
+    pub queue: Option<crate::queue::QueueStats>,
 }
 
 /// What happened at shutdown: returned by [`Host::run`](crate::Host::run), carried by the

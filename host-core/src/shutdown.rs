@@ -137,6 +137,7 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle
             outcome,
             runs: s.status.runs(),
             failed_runs: s.status.failures(),
+            queue: handle.queues().stats(&s.name),
         })
         .collect::<Vec<_>>();
     let report = Report {

@@ -83,6 +83,9 @@ pub struct ServiceStatus {
     /// A periodic service's schedule as text (`every 30s, jitter 2s`: [`Schedule`](crate::Schedule)'s
     /// `Display`); `None` for a hosted service.
     pub schedule: Option<String>,
+    /// A work queue's counters (depth, in flight, processed, failed, dead-lettered, handed back);
+    /// `None` for other services.
+    pub queue: Option<crate::queue::QueueStats>,
 }
 
 /// Where a service's task is in its lifecycle; what the shutdown and the watchdog read to tell a
@@ -248,6 +251,7 @@ impl StatusCell {
             last_run_ended: decode(epoch, self.last_end.load(Relaxed)),
             next_run: decode(epoch, self.next_run.load(Relaxed)),
             schedule: self.schedule.as_deref().map(str::to_owned),
+            queue: None,
         }
     }
 }

@@ -758,3 +758,29 @@ async fn a_panicking_dead_letter_or_leftovers_hook_is_contained() {
     let s = queue.stats();
     assert_eq!((s.dead_lettered, s.handed_back, s.processed), (1, 1, 0));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_status_snapshot_and_the_shutdown_report_carry_the_queues_counters() {
+    let done = log();
+    let (service, queue) = Queue::builder("mail", slow(Duration::from_secs(1), done.clone()))
+        .capacity(10)
+        .on_shutdown_leftovers(|_: Vec<u32>| async {})
+        .build();
+    for i in 0..4 {
+        queue.enqueue(i).await.unwrap();
+    }
+    let (handle, host) = start(service, Duration::from_secs(4)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let status = handle.status();
+    let q = status[0].queue.expect("a queue's status has its counters");
+    // One processed at 1 s; the other three taken by the worker (a lone worker takes a batch) or
+    // waiting.
+    assert_eq!((q.processed, q.in_flight + q.depth), (1, 3));
+    handle.stop();
+    let report = host.await.unwrap().unwrap();
+    // Bodies have 3 s of the 4 s timeout, the drain a fifth less: 2.4 s after the stop at 1.5 s,
+    // 3.9 s. Items 1 and 2 finish at 2 and 3 s; item 3, due at 4 s, is handed back.
+    let q = report.services[0].queue.expect("the report has the queue's counters");
+    assert_eq!((q.processed, q.dead_lettered, q.handed_back), (3, 0, 1));
+    assert_eq!(taken(&done).len(), 3);
+}

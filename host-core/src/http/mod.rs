@@ -130,6 +130,26 @@ pub struct ServiceView {
     pub last_run_ended: Option<String>,
     /// When the next periodic run (or a restart) is due.
     pub next_run: Option<String>,
+    /// A work queue's counters; `null` for other services.
+    pub queue: Option<QueueView>,
+}
+
+/// A work queue's counters in [`ServiceView`].
+#[derive(Debug, Clone, Copy, Serialize)]
+#[non_exhaustive]
+pub struct QueueView {
+    /// Items waiting.
+    pub depth: u64,
+    /// Items taken by a worker, not yet settled.
+    pub in_flight: u64,
+    /// Items processed.
+    pub processed: u64,
+    /// Failed attempts.
+    pub failed: u64,
+    /// Items dead-lettered.
+    pub dead_lettered: u64,
+    /// Items handed back at shutdown.
+    pub handed_back: u64,
 }
 
 impl Snapshot {
@@ -169,6 +189,14 @@ impl From<&ServiceStatus> for ServiceView {
             last_run_started: time(s.last_run_started),
             last_run_ended: time(s.last_run_ended),
             next_run: time(s.next_run),
+            queue: s.queue.map(|q| QueueView {
+                depth: q.depth,
+                in_flight: q.in_flight,
+                processed: q.processed,
+                failed: q.failed,
+                dead_lettered: q.dead_lettered,
+                handed_back: q.handed_back,
+            }),
         }
     }
 }
