@@ -333,6 +333,7 @@ mod tests {
             last_run_ended: None,
             next_run: None,
             schedule: None,
+            queue: None,
         }
     }
 
