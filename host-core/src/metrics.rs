@@ -11,6 +11,19 @@
 //! | `host_service_run_lateness_seconds` | histogram | how late each periodic run started (`Tick::lateness`) |
 //! | `host_service_state` | gauge | the service's [`State`], as the number in [`state_code`] |
 //!
+//! Every [work queue](crate::queue) also records, labelled `queue="<name>"` and published from
+//! its counters once a second (so that items cost nothing extra) and once more when it has drained:
+//!
+//! | metric | type | what |
+//! |---|---|---|
+//! | `host_queue_depth` | gauge | items waiting |
+//! | `host_queue_in_flight` | gauge | items taken by a worker, not yet settled |
+//! | `host_queue_processed_total` | counter | items processed |
+//! | `host_queue_failed_total` | counter | failed attempts (errors and panics) |
+//! | `host_queue_retried_total` | counter | attempts that were retries |
+//! | `host_queue_dead_lettered_total` | counter | items given to the dead-letter hook |
+//! | `host_queue_handed_back_total` | counter | items handed to the leftovers hook at shutdown |
+//!
 //! Install a recorder (for example `metrics-exporter-prometheus`, see
 //! `examples/17_prometheus.rs`) **before** the host runs: each service registers its handles
 //! once, when the host starts it, and keeps them, so recording a run is a few calls on those
@@ -104,5 +117,63 @@ impl ServiceMetrics {
     /// The service entered `state`.
     pub(crate) fn on_state(&self, state: State) {
         self.state.set(f64::from(state_code(state)));
+    }
+}
+
+/// A work queue's metric handles, labelled `queue="<name>"`: `host_queue_depth` and
+/// `host_queue_in_flight` (gauges), `host_queue_processed_total`, `host_queue_failed_total`,
+/// `host_queue_retried_total`, `host_queue_dead_lettered_total` and `host_queue_handed_back_total`
+/// (counters). Published from the queue's counters once a second while it runs, and once more when
+/// it has drained, so that items cost nothing extra.
+pub(crate) struct QueueMetrics {
+    depth: Gauge,
+    in_flight: Gauge,
+    processed: Counter,
+    failed: Counter,
+    retried: Counter,
+    dead_lettered: Counter,
+    handed_back: Counter,
+}
+
+impl QueueMetrics {
+    pub(crate) fn new(queue: &str) -> Self {
+        let label = || [("queue", queue.to_owned())];
+        QueueMetrics {
+            depth: metrics::gauge!("host_queue_depth", &label()),
+            in_flight: metrics::gauge!("host_queue_in_flight", &label()),
+            processed: metrics::counter!("host_queue_processed_total", &label()),
+            failed: metrics::counter!("host_queue_failed_total", &label()),
+            retried: metrics::counter!("host_queue_retried_total", &label()),
+            dead_lettered: metrics::counter!("host_queue_dead_lettered_total", &label()),
+            handed_back: metrics::counter!("host_queue_handed_back_total", &label()),
+        }
+    }
+
+    /// Publishes the queue's counters as they are now.
+    pub(crate) fn record(&self, s: crate::queue::QueueStats) {
+        // Depths fit an f64 exactly far beyond any queue's capacity.
+        #[expect(clippy::cast_precision_loss, reason = "queue depths are far below 2^53")]
+        {
+            self.depth.set(s.depth as f64);
+            self.in_flight.set(s.in_flight as f64);
+        }
+        self.processed.absolute(s.processed);
+        self.failed.absolute(s.failed);
+        self.retried.absolute(s.retried);
+        self.dead_lettered.absolute(s.dead_lettered);
+        self.handed_back.absolute(s.handed_back);
+    }
+}
+
+/// Publishes `queue`'s counters once a second, for as long as this future runs.
+pub(crate) async fn publish_queue(host: crate::HostHandle, queue: std::sync::Arc<str>) {
+    let metrics = QueueMetrics::new(&queue);
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        every.tick().await;
+        if let Some(stats) = host.queue_stats(&queue) {
+            metrics.record(stats);
+        }
     }
 }

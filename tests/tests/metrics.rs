@@ -131,3 +131,41 @@ async fn restarts_and_failed_bodies_are_counted_and_the_gauge_follows_the_state(
     assert_eq!(stopped["host_service_runs_total"], DebugValue::Counter(1));
     assert_eq!(stopped["host_service_failures_total"], DebugValue::Counter(0));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_work_queue_publishes_its_counters() {
+    let (snapshotter, _serial) = recorder().await;
+    let (service, queue) = host::queue::Queue::builder("emails", |n: u32, _ctx: Context| async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if n == 2 { Err("bounced") } else { Ok(()) }
+    })
+    .retry(host::queue::Retry::new().attempts(1))
+    .build();
+    for n in 0..4 {
+        queue.enqueue(n).await.unwrap();
+    }
+    let host = Host::builder()
+        .discover(false)
+        .catch_signals(false)
+        .service(service)
+        .build()
+        .unwrap();
+    let handle = host.handle();
+    let run = tokio::spawn(host.run());
+    handle.wait_for(Phase::Started).await;
+    // Published once a second: at 1 s all four have been tried, one of them dead-lettered.
+    tokio::time::sleep(Duration::from_millis(1_050)).await;
+    let values: HashMap<String, DebugValue> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, ..)| key.key().labels().any(|l| l.key() == "queue" && l.value() == "emails"))
+        .map(|(key, _, _, value)| (key.key().name().to_owned(), value))
+        .collect();
+    assert_eq!(values["host_queue_processed_total"], DebugValue::Counter(3));
+    assert_eq!(values["host_queue_failed_total"], DebugValue::Counter(1));
+    assert_eq!(values["host_queue_dead_lettered_total"], DebugValue::Counter(1));
+    assert_eq!(values["host_queue_depth"], DebugValue::Gauge(0.0.into()));
+    handle.stop();
+    run.await.unwrap().unwrap();
+}

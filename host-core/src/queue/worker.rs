@@ -194,6 +194,8 @@ where
     // cancellation future; it ends with this body (the set aborts it when dropped).
     let mut watcher = JoinSet::new();
     watcher.spawn(watch(Arc::clone(&core), ctx.clone()).instrument(span));
+    #[cfg(feature = "metrics")]
+    watcher.spawn(crate::metrics::publish_queue(ctx.host().clone(), ctx.name().into()));
     // Workers end only once the channel is closed and empty (after the stop), or at the deadline.
     workers.await;
     // Every worker has ended: what the channel still holds, and what workers handed back, is left.
@@ -208,7 +210,15 @@ where
         }
     }
     let stats = core.shared.stats();
+    #[cfg(feature = "metrics")]
+    let publish = || {
+        if let Some(stats) = ctx.host().queue_stats(ctx.name()) {
+            crate::metrics::QueueMetrics::new(ctx.name()).record(stats);
+        }
+    };
     if left.is_empty() {
+        #[cfg(feature = "metrics")]
+        publish();
         tracing::info!(
             processed = stats.processed,
             dead_lettered = stats.dead_lettered,
@@ -236,6 +246,8 @@ where
              set `on_shutdown_leftovers` to keep them"
         ),
     }
+    #[cfg(feature = "metrics")]
+    publish();
 }
 
 /// At the stop: refuse producers, wake a parked worker, and start the drain deadline.
