@@ -135,12 +135,8 @@ impl Host {
         let mut slots = Vec::with_capacity(count);
         for s in services {
             shared.push(Arc::new(ServiceShared {
-                // First, as it borrows the name (metrics labels); and the schedule's text.
-                status: StatusCell::new(
-                    &s.name,
-                    s.slot.kind(),
-                    s.slot.schedule().map(|sc| sc.to_string().into()),
-                ),
+                // First, as it borrows the name (metrics labels).
+                status: StatusCell::new(&s.name, s.slot.kind(), s.slot.schedule().cloned()),
                 name: s.name,
                 // Every service is cancelled together: they share the root (a clone is a reference
                 // count, where a child token would be an allocation and a list entry per service).

@@ -2,7 +2,7 @@
 
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use tokio::time::Instant;
 
@@ -148,14 +148,16 @@ pub(crate) struct StatusCell {
     next_run: AtomicU64,
     /// Written only when a run fails.
     last_error: Mutex<Option<String>>,
-    schedule: Option<Arc<str>>,
+    /// A periodic service's schedule, formatted only when a snapshot is taken (formatting every
+    /// service's at start-up would cost more than the copy).
+    schedule: Option<crate::Schedule>,
     /// The service's metric handles, registered once (feature `metrics`).
     #[cfg(feature = "metrics")]
     pub(crate) metrics: crate::metrics::ServiceMetrics,
 }
 
 impl StatusCell {
-    pub(crate) fn new(name: &str, kind: ServiceKind, schedule: Option<Arc<str>>) -> Self {
+    pub(crate) fn new(name: &str, kind: ServiceKind, schedule: Option<crate::Schedule>) -> Self {
         #[cfg(not(feature = "metrics"))]
         let _ = name;
         StatusCell {
@@ -250,7 +252,7 @@ impl StatusCell {
             last_run_started: decode(epoch, self.last_start.load(Relaxed)),
             last_run_ended: decode(epoch, self.last_end.load(Relaxed)),
             next_run: decode(epoch, self.next_run.load(Relaxed)),
-            schedule: self.schedule.as_deref().map(str::to_owned),
+            schedule: self.schedule.as_ref().map(ToString::to_string),
             queue: None,
         }
     }
