@@ -147,7 +147,8 @@ impl Host {
         }
         let shared: Arc<[Arc<ServiceShared>]> = shared.into();
         handle.set_services(shared.clone());
-        #[cfg(feature = "systemd")] // issue 12: READY/STATUS/STOPPING/WATCHDOG while this `run` lasts
+        // READY, STATUS, STOPPING and the watchdog pings while this run lasts.
+        #[cfg(feature = "systemd")]
         let _systemd = crate::systemd::Notifier::spawn(&handle, shared.len());
 
         // ---- start ----

@@ -151,23 +151,27 @@ impl<J: Job> Body for Periodic<J> {
             if let Some(recorder) = host.recorder() {
                 recorder.record(ctx.name_arc(), tick.run, tick.scheduled, tick.started, &outcome);
             }
-            #[cfg(feature = "metrics")] // issue 12
+            #[cfg(feature = "metrics")]
             status
                 .metrics
                 .on_run_end(ended - started, Some(tick.lateness()), outcome.is_ok());
+            // The failure streak is the health rule's (`/status`); stored only when it changes.
             match outcome {
-                Ok(()) => consecutive_failures = 0,
+                Ok(()) if consecutive_failures == 0 => {}
+                Ok(()) => {
+                    consecutive_failures = 0;
+                    status.set_consecutive_failures(0);
+                }
                 Err(failure) => {
                     consecutive_failures = consecutive_failures.saturating_add(1);
                     tracing::error!(run = *runs, consecutive_failures, error = %failure, "run failed");
                     status.failed(failure.to_string());
-                    status.set_consecutive_failures(consecutive_failures); // issue 12: the health rule
+                    status.set_consecutive_failures(consecutive_failures);
                     if schedule.max_failures.is_some_and(|max| consecutive_failures >= max) {
                         return Err(failure);
                     }
                 }
             }
-            status.set_consecutive_failures(consecutive_failures); // issue 12 (0 after a success)
             timeline.advance(ended);
         }
     }
