@@ -2,17 +2,19 @@
 //! host's configuration is reported by [`Builder::build`], before any service starts.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::WallTime;
 use crate::error::Error;
 use crate::handle::HostHandle;
 use crate::host::Host;
+use crate::inject::{Missing, Provided, Unresolved};
 use crate::location::Location;
 use crate::panic;
 use crate::policy::FailurePolicy;
 use crate::registry::{self, Registration};
-use crate::slot::Service;
+use crate::slot::{Service, Slot};
 
 /// The default shutdown timeout, as .NET's: 30 s.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,6 +45,8 @@ pub struct Builder {
     except: Vec<String>,
     options: Options,
     wall_origin: Option<WallTime>,
+    /// issue 11: shared values handed to services.
+    provided: Provided,
 }
 
 /// How a host runs, as configured.
@@ -70,6 +74,7 @@ impl Default for Builder {
                 policy: FailurePolicy::StopHost,
             },
             wall_origin: None,
+            provided: Provided::default(),
         }
     }
 }
@@ -148,6 +153,25 @@ impl Builder {
         self
     }
 
+    /// Makes `value` available to every service that asks for a [`Dep<T>`](crate::Dep) of its
+    /// type: parameters of annotated functions, `new = path` constructors,
+    /// [`Service::hosted_from`] and [`Service::periodic_from`]. One value per type (a second one
+    /// replaces the first); tell two values of one type apart with newtypes
+    /// (`struct ReadPool(Pool)`). See [`inject`](crate::inject).
+    ///
+    /// A parameter whose type was never provided makes [`build`](Self::build) fail with
+    /// [`Error::MissingDependency`], before any service starts.
+    pub fn provide<T: Send + Sync + 'static>(self, value: T) -> Self {
+        self.provide_arc(Arc::new(value))
+    }
+
+    /// [`provide`](Self::provide) for a value already behind an `Arc` (shared with code outside
+    /// the host).
+    pub fn provide_arc<T: Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
+        self.provided.insert(value);
+        self
+    }
+
     /// Pins the wall-clock time at which the host's clock starts, for deterministic tests of cron
     /// schedules under tokio's paused clock.
     #[cfg(feature = "cron")]
@@ -169,6 +193,7 @@ impl Builder {
             except,
             options,
             wall_origin,
+            provided,
         } = self;
         let mut services = Dropping(services);
         // Names and locations first: registered services are constructed only once selected, so
@@ -232,6 +257,8 @@ impl Builder {
                 discard(s);
             }
         }
+        // issue 11: every service's injected values, before anything runs.
+        resolve(&mut all.0, &provided)?;
         for s in &all.0 {
             s.slot.validate().map_err(|source| Error::InvalidSchedule {
                 service: s.name.to_string(),
@@ -245,6 +272,33 @@ impl Builder {
         Ok(Host::new(all, handle, options))
     }
 }
+
+/// Resolves every service's injected values, in place; the first one missing (or constructor
+/// failing) is the error.
+fn resolve(services: &mut [Service], provided: &Provided) -> Result<(), Error> {
+    for service in services {
+        let placeholder: Box<dyn Slot> = Service::hosted("", Resolved).slot;
+        let slot = std::mem::replace(&mut service.slot, placeholder);
+        service.slot = slot.resolve(provided, &service.name).map_err(|error| match error {
+            Unresolved::Missing(Missing { parameter, type_name }) => Error::MissingDependency {
+                service: service.name.to_string(),
+                parameter,
+                type_name,
+                provided: provided.type_names(),
+            },
+            Unresolved::Constructor(source) => Error::Constructor {
+                service: service.name.to_string(),
+                source,
+            },
+        })?;
+    }
+    Ok(())
+}
+
+/// Stands in a service's place while it is being resolved (never run).
+struct Resolved;
+
+impl crate::HostedService for Resolved {}
 
 /// Services the host will not run are dropped with panics caught (a panicking `Drop` is logged):
 /// a failed `build` must not turn into a panic.

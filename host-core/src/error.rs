@@ -101,6 +101,23 @@ pub enum Error {
         #[source]
         source: Failure,
     },
+    /// A service asks for a value (a [`Dep<T>`](crate::Dep) parameter) that was never given to
+    /// [`Builder::provide`](crate::Builder::provide).
+    #[error(
+        "service `{service}`: parameter {parameter} needs a `{type_name}`, which was never provided; \
+         provided types: {}; add `.provide(value)` to the host's builder",
+        provided_list(provided)
+    )]
+    MissingDependency {
+        /// The service.
+        service: String,
+        /// The parameter: `` `pool` `` for a function's, ``#1 of `path::to::new` `` for a constructor's.
+        parameter: String,
+        /// The type of the missing value.
+        type_name: &'static str,
+        /// The types that were provided, sorted.
+        provided: Vec<&'static str>,
+    },
     /// [`Host::run`](crate::Host::run) was polled outside a tokio runtime.
     #[error(
         "the host must run inside a tokio runtime: use `#[tokio::main]` on `main` (or `Runtime::block_on`), \
@@ -167,7 +184,7 @@ impl Error {
     /// | code | meaning |
     /// |---|---|
     /// | 1 | a service failed ([`Error::ServiceFailed`], [`Error::StartFailed`], [`Error::Constructor`]) |
-    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
+    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::MissingDependency`], [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
     /// | 3 | the shutdown timeout ran out ([`Error::ShutdownTimeout`]) |
     ///
     /// A clean shutdown is 0; a second signal during shutdown exits at once with
@@ -181,6 +198,7 @@ impl Error {
             | Error::UnknownService { .. }
             | Error::InvalidSchedule { .. }
             | Error::InvalidName { .. }
+            | Error::MissingDependency { .. }
             | Error::NoServices
             | Error::EmptySelection
             | Error::NoRuntime
@@ -231,6 +249,14 @@ fn list<T: fmt::Display>(items: &[T]) -> String {
         out.push_str(&item.to_string());
     }
     out
+}
+
+fn provided_list(provided: &[&'static str]) -> String {
+    if provided.is_empty() {
+        "none".to_owned()
+    } else {
+        provided.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+    }
 }
 
 fn plural(n: usize) -> String {

@@ -56,6 +56,7 @@ mod context; // Context: what a service receives
 mod error; // Error, Failure, ServiceFailure
 mod handle; // HostHandle, Phase: stop, lifetime, status
 mod host; // Host::run: runtime checks, start in order, wait for a stop
+pub mod inject; // Dep, Provided, constructors: shared values handed to services (issue 11)
 mod location;
 mod panic; // every service future and value polled and dropped with panics caught
 mod params; // FromContext, FromRun: parameters of annotated functions
@@ -76,6 +77,7 @@ pub use context::Context;
 pub use error::{BoxError, Error, Failure, ServiceFailure};
 pub use handle::{HostHandle, Phase};
 pub use host::{Host, run};
+pub use inject::Dep;
 pub use location::Location;
 pub use params::{FromContext, FromRun};
 pub use policy::{FailurePolicy, Restart};
@@ -136,29 +138,36 @@ pub mod __private {
         crate::Service::hosted_with(name, constructor)
     }
 
-    /// What `#[hosted_service(new = path)]` accepts: a `fn() -> T`. The one place that decides
-    /// which constructors are allowed (issue 10): to accept async, fallible or injected
-    /// constructors later, widen this trait and [`construct`].
-    #[diagnostic::on_unimplemented(
-        message = "`new = …` must name a `fn() -> {T}`; this one returns `{Self}`",
-        label = "returns `{Self}`, not `{T}`",
-        note = "the constructor of a `#[hosted_service]` type is a plain `fn() -> Self`: not `async`, not \
-                returning `Result`, no parameters; do fallible or async set-up in `HostedService::start`, which \
-                may fail"
-    )]
-    pub trait ConstructorOutput<T> {
-        /// The constructed value.
-        fn into_service(self) -> T;
+    /// `#[hosted_service(new = path)]`: which constructors are accepted is decided in one place,
+    /// [`Constructor`](crate::inject::Constructor) (injected, fallible, async).
+    #[track_caller]
+    pub fn hosted_from<S, A, M, C>(name: &'static str, constructor: C) -> crate::Service
+    where
+        S: RegisteredService,
+        C: crate::inject::Constructor<S, A, M>,
+        A: 'static,
+        M: 'static,
+    {
+        crate::Service::hosted_from(name, constructor)
     }
 
-    impl<T> ConstructorOutput<T> for T {
-        fn into_service(self) -> T {
-            self
-        }
+    pub use crate::inject::params::{HostedParam, RunParam};
+    pub use crate::inject::{Missing, Provided};
+
+    /// `#[hosted_service] async fn`: the generated service, built from provided values.
+    pub fn hosted_fn<S: crate::HostedService>(
+        name: &'static str,
+        build: impl FnOnce(&Provided) -> Result<S, Missing> + Send + 'static,
+    ) -> crate::Service {
+        crate::inject::hosted_fn(name, build)
     }
 
-    /// Calls the constructor named by `new = path`; see [`ConstructorOutput`].
-    pub fn construct<T, R: ConstructorOutput<T>>(new: impl FnOnce() -> R) -> T {
-        new().into_service()
+    /// `#[periodic] async fn`: the generated job, built from provided values.
+    pub fn periodic_fn<J: crate::Job>(
+        name: &'static str,
+        schedule: crate::Schedule,
+        build: impl FnOnce(&Provided) -> Result<J, Missing> + Send + 'static,
+    ) -> crate::Service {
+        crate::inject::periodic_fn(name, schedule, build)
     }
 }

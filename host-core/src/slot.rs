@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
+use crate::inject::{Provided, Unresolved};
 use crate::location::Location;
 use crate::panic;
 use crate::periodic::Periodic;
@@ -34,7 +35,7 @@ impl Service {
     /// restart.
     #[track_caller]
     pub fn hosted(name: impl Into<Arc<str>>, service: impl HostedService) -> Self {
-        Self::new(name.into(), Box::new(hosted(service, None::<fn() -> _>)))
+        Self::from_slot(name.into(), Box::new(hosted(service, None::<fn() -> _>)))
     }
 
     /// A [`HostedService`] built by `constructor`, now and again for every restart, so that a
@@ -49,17 +50,17 @@ impl Service {
         mut constructor: impl FnMut() -> S + Send + 'static,
     ) -> Self {
         let first = constructor();
-        Self::new(name.into(), Box::new(hosted(first, Some(constructor))))
+        Self::from_slot(name.into(), Box::new(hosted(first, Some(constructor))))
     }
 
     /// A periodic service: `job` runs on `schedule`, never overlapping itself.
     #[track_caller]
     pub fn periodic(name: impl Into<Arc<str>>, schedule: Schedule, job: impl Job) -> Self {
-        Self::new(name.into(), Box::new(Periodic::new(schedule, job)))
+        Self::from_slot(name.into(), Box::new(Periodic::new(schedule, job)))
     }
 
     #[track_caller]
-    fn new(name: Arc<str>, slot: Box<dyn Slot>) -> Self {
+    pub(crate) fn from_slot(name: Arc<str>, slot: Box<dyn Slot>) -> Self {
         Service {
             name,
             location: std::panic::Location::caller().into(),
@@ -127,6 +128,11 @@ pub(crate) trait Slot: Send + 'static {
     fn kind(&self) -> ServiceKind;
     fn validate(&self) -> Result<(), ScheduleError>;
     fn schedule(&self) -> Option<&Schedule>;
+    /// The schedule, for configuration to override before the host runs (issue 11).
+    fn schedule_mut(&mut self) -> Option<&mut Schedule>;
+    /// Resolves injected values (issue 11): a service built from provided values becomes the slot
+    /// that runs; every other one is already that slot.
+    fn resolve(self: Box<Self>, provided: &Provided, name: &str) -> Result<Box<dyn Slot>, Unresolved>;
     fn spawn(self: Box<Self>, task: Task) -> Spawned;
 }
 
@@ -141,6 +147,14 @@ impl<B: Body> Slot for B {
 
     fn schedule(&self) -> Option<&Schedule> {
         Body::schedule(self)
+    }
+
+    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
+        Body::schedule_mut(self)
+    }
+
+    fn resolve(self: Box<Self>, _: &Provided, _: &str) -> Result<Box<dyn Slot>, Unresolved> {
+        Ok(self)
     }
 
     fn spawn(self: Box<Self>, task: Task) -> Spawned {
