@@ -47,6 +47,9 @@ pub struct Builder {
     wall_origin: Option<WallTime>,
     /// issue 11: shared values handed to services.
     provided: Provided,
+    /// issue 11: where configuration overrides come from.
+    #[cfg(feature = "config")]
+    config: crate::config::Sources,
 }
 
 /// How a host runs, as configured.
@@ -75,6 +78,8 @@ impl Default for Builder {
             },
             wall_origin: None,
             provided: Provided::default(),
+            #[cfg(feature = "config")]
+            config: crate::config::Sources::default(),
         }
     }
 }
@@ -172,6 +177,40 @@ impl Builder {
         self
     }
 
+    /// Reads configuration overrides from `path` (which must exist) instead of `$HOST_CONFIG` or
+    /// `host.toml`. See [`config`](crate::config) for the file's shape.
+    #[cfg(feature = "config")]
+    pub fn config_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config.file = crate::config::FileSource::Path(path.into());
+        self
+    }
+
+    /// Reads `HOST_*` overrides from these variables instead of the process's environment (for
+    /// tests, or a host embedded in a program with its own settings).
+    #[cfg(feature = "config")]
+    pub fn config_env<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.config.env = crate::config::EnvSource::Map(vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect());
+        self
+    }
+
+    /// Whether to read configuration overrides at all (default `true`: the file, then the
+    /// environment). `false` runs exactly what the code says.
+    #[cfg(feature = "config")]
+    pub fn config(mut self, yes: bool) -> Self {
+        if yes {
+            self.config = crate::config::Sources::default();
+        } else {
+            self.config.file = crate::config::FileSource::Off;
+            self.config.env = crate::config::EnvSource::Off;
+        }
+        self
+    }
+
     /// Pins the wall-clock time at which the host's clock starts, for deterministic tests of cron
     /// schedules under tokio's paused clock.
     #[cfg(feature = "cron")]
@@ -194,6 +233,8 @@ impl Builder {
             options,
             wall_origin,
             provided,
+            #[cfg(feature = "config")]
+            config,
         } = self;
         let mut services = Dropping(services);
         // Names and locations first: registered services are constructed only once selected, so
@@ -239,9 +280,27 @@ impl Builder {
                 });
             }
         }
+        // issue 11: configuration, read and checked against every known name before anything is
+        // constructed; a service it disables is never constructed.
+        #[cfg(feature = "config")]
+        let config = {
+            let mut names: Vec<&str> = seen.keys().copied().collect();
+            names.sort_unstable();
+            crate::config::Config::load(&config, &names)?
+        };
+        #[cfg(feature = "config")]
+        let options = Options {
+            shutdown_timeout: config.shutdown_timeout().unwrap_or(options.shutdown_timeout),
+            ..options
+        };
+        #[cfg(feature = "config")]
+        let enabled = |name: &str| config.enabled(name);
+        #[cfg(not(feature = "config"))]
+        let enabled = |_: &str| true;
         let only: Option<HashSet<&str>> = only.as_ref().map(|v| v.iter().map(String::as_str).collect());
         let except: HashSet<&str> = except.iter().map(String::as_str).collect();
-        let selected = |name: &str| only.as_ref().is_none_or(|o| o.contains(name)) && !except.contains(name);
+        let selected =
+            |name: &str| only.as_ref().is_none_or(|o| o.contains(name)) && !except.contains(name) && enabled(name);
         let mut all = Dropping(Vec::with_capacity(seen.len()));
         for r in registered.iter().filter(|r| selected(r.name)) {
             let service = r.build().map_err(|source| Error::Constructor {
@@ -259,6 +318,10 @@ impl Builder {
         }
         // issue 11: every service's injected values, before anything runs.
         resolve(&mut all.0, &provided)?;
+        #[cfg(feature = "config")]
+        for s in &mut all.0 {
+            config.apply(s)?;
+        }
         for s in &all.0 {
             s.slot.validate().map_err(|source| Error::InvalidSchedule {
                 service: s.name.to_string(),

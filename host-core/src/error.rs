@@ -118,6 +118,11 @@ pub enum Error {
         /// The types that were provided, sorted.
         provided: Vec<&'static str>,
     },
+    /// The configuration file or environment has an invalid value, or names a service or option
+    /// that does not exist (feature `config`).
+    #[cfg(feature = "config")]
+    #[error("invalid configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
     /// [`Host::run`](crate::Host::run) was polled outside a tokio runtime.
     #[error(
         "the host must run inside a tokio runtime: use `#[tokio::main]` on `main` (or `Runtime::block_on`), \
@@ -184,7 +189,7 @@ impl Error {
     /// | code | meaning |
     /// |---|---|
     /// | 1 | a service failed ([`Error::ServiceFailed`], [`Error::StartFailed`], [`Error::Constructor`]) |
-    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::MissingDependency`], [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
+    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::MissingDependency`], `Error::Config`, [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
     /// | 3 | the shutdown timeout ran out ([`Error::ShutdownTimeout`]) |
     ///
     /// A clean shutdown is 0; a second signal during shutdown exits at once with
@@ -203,6 +208,8 @@ impl Error {
             | Error::EmptySelection
             | Error::NoRuntime
             | Error::NoTimeDriver => 2,
+            #[cfg(feature = "config")]
+            Error::Config(_) => 2,
             Error::ShutdownTimeout { .. } => 3,
         })
     }

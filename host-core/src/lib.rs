@@ -46,12 +46,15 @@
 //!
 //! - `cron` (default): cron schedules with IANA time zones ([`cron`] module).
 //! - `signals` (default): SIGINT/SIGTERM handling (Ctrl+C on Windows).
+//! - `config` (default): per-service overrides from `host.toml` and `HOST_*` variables ([`config`] module).
 #![warn(missing_docs)]
 
 // The runtime, in the order data flows: what users write and build, the builder, the host's run,
 // each service's task and its periodic loop, the shutdown; then what they share.
 mod builder; // Builder: options, discovery, selection, validation
 mod clock; // saturating deadlines, jitter, wall clock
+#[cfg(feature = "config")]
+pub mod config; // host.toml and HOST_* variables over the attributes (issue 11)
 mod context; // Context: what a service receives
 mod error; // Error, Failure, ServiceFailure
 mod handle; // HostHandle, Phase: stop, lifetime, status
@@ -78,6 +81,24 @@ pub use error::{BoxError, Error, Failure, ServiceFailure};
 pub use handle::{HostHandle, Phase};
 pub use host::{Host, run};
 pub use inject::Dep;
+#[cfg(feature = "config")]
+pub use config::ConfigError;
+
+/// Parses a duration with the grammar of the attributes and the configuration (`"30s"`, `"1m 30s"`,
+/// `"2h"`; 1 ms to 365 days; `"5M"`, `"30S"`, `"00:00:30"` and `"PT30S"` are errors naming the
+/// intended spelling), so that your own settings read the way the host's do.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(host::parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
+/// let error = host::parse_duration("5M").unwrap_err().to_string();
+/// assert!(error.contains("did you mean `\"5m\"`"), "{error}");
+/// ```
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, DurationError> {
+    host_syntax::parse_duration(text)
+}
+
+pub use host_syntax::DurationError;
 pub use location::Location;
 pub use params::{FromContext, FromRun};
 pub use policy::{FailurePolicy, Restart};

@@ -110,6 +110,16 @@ impl Service {
     pub fn schedule(&self) -> Option<&Schedule> {
         self.slot.schedule()
     }
+
+    /// Its start order (see [`order`](Self::order)).
+    pub fn start_order(&self) -> i32 {
+        self.order
+    }
+
+    /// Its own failure policy; `None`: the host's (see [`on_failure`](Self::on_failure)).
+    pub fn failure_policy(&self) -> Option<FailurePolicy> {
+        self.policy
+    }
 }
 
 impl fmt::Debug for Service {
@@ -129,6 +139,7 @@ pub(crate) trait Slot: Send + 'static {
     fn validate(&self) -> Result<(), ScheduleError>;
     fn schedule(&self) -> Option<&Schedule>;
     /// The schedule, for configuration to override before the host runs (issue 11).
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
     fn schedule_mut(&mut self) -> Option<&mut Schedule>;
     /// Resolves injected values (issue 11): a service built from provided values becomes the slot
     /// that runs; every other one is already that slot.

@@ -38,6 +38,7 @@ pub(crate) trait Body: Send + 'static {
     }
 
     /// The schedule, for configuration overrides at build time (issue 11).
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
     fn schedule_mut(&mut self) -> Option<&mut Schedule> {
         None
     }
