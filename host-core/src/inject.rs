@@ -624,44 +624,69 @@ impl Service {
 /// What the generated code of an annotated function uses: its parameters are resolved by the
 /// builder (`prepare`) and handed to each call (`get`).
 pub(crate) mod params {
+    use std::any::Any;
+    use std::sync::Arc;
+
     use super::{Dep, Missing, Provided};
     use crate::context::Context;
     use crate::params::{FromContext, FromRun};
     use crate::schedule::Tick;
+
+    /// What a parameter keeps from build time: nothing, or its provided value. One type for
+    /// every parameter, so that the generated struct never names a parameter's type (an
+    /// unsupported type is then reported once, on the parameter).
+    #[derive(Clone)]
+    pub enum ParamState {
+        /// Built from the context (and tick) on each call.
+        Context,
+        /// A provided value, downcast on each call (a type-id comparison and a reference count).
+        Provided(Arc<dyn Any + Send + Sync>),
+    }
+
+    impl ParamState {
+        fn get<T: Send + Sync + 'static>(&self) -> Option<Dep<T>> {
+            match self {
+                ParamState::Provided(value) => value.clone().downcast::<T>().ok().map(Dep),
+                ParamState::Context => None,
+            }
+        }
+    }
+
+    fn prepare_dep<T: Send + Sync + 'static>(provided: &Provided, parameter: &str) -> Result<ParamState, Missing> {
+        let value = provided.require::<T>(format!("`{parameter}`"))?;
+        let value: Arc<T> = Dep::into_arc(value);
+        Ok(ParamState::Provided(value as Arc<dyn Any + Send + Sync>))
+    }
 
     /// A parameter of a `#[hosted_service]` function: a [`FromContext`] type, or a [`Dep<T>`].
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be a parameter of a `#[hosted_service]` function",
         label = "the host does not know how to supply this parameter",
         note = "supported parameter types: `host::Context`, `&host::Context`, `host::Dep<T>` (a value given to \
-                `Host::builder().provide(…)`), or a type that implements `host::FromContext`"
+                `Host::builder().provide(…)`, `T: Send + Sync + 'static`), or a type that implements `host::FromContext`"
     )]
     pub trait HostedParam<'a>: Sized {
-        /// What is resolved at build time and kept by the service.
-        type State: Send + Sync + 'static;
-        /// Resolves the parameter.
-        fn prepare(provided: &Provided, parameter: &str) -> Result<Self::State, Missing>;
-        /// The argument of one call.
-        fn get(state: &'a Self::State, ctx: &'a Context) -> Self;
+        /// Resolves the parameter at build time.
+        fn prepare(provided: &Provided, parameter: &str) -> Result<ParamState, Missing>;
+        /// The argument of one call; `None` only if `state` is not what `prepare` made.
+        fn get(state: &'a ParamState, ctx: &'a Context) -> Option<Self>;
     }
 
     impl<'a, T: FromContext<'a>> HostedParam<'a> for T {
-        type State = ();
-        fn prepare(_: &Provided, _: &str) -> Result<(), Missing> {
-            Ok(())
+        fn prepare(_: &Provided, _: &str) -> Result<ParamState, Missing> {
+            Ok(ParamState::Context)
         }
-        fn get(_: &'a (), ctx: &'a Context) -> Self {
-            T::from_context(ctx)
+        fn get(_: &'a ParamState, ctx: &'a Context) -> Option<Self> {
+            Some(T::from_context(ctx))
         }
     }
 
     impl<'a, T: Send + Sync + 'static> HostedParam<'a> for Dep<T> {
-        type State = Dep<T>;
-        fn prepare(provided: &Provided, parameter: &str) -> Result<Dep<T>, Missing> {
-            provided.require(format!("`{parameter}`"))
+        fn prepare(provided: &Provided, parameter: &str) -> Result<ParamState, Missing> {
+            prepare_dep::<T>(provided, parameter)
         }
-        fn get(state: &'a Dep<T>, _: &'a Context) -> Self {
-            state.clone()
+        fn get(state: &'a ParamState, _: &'a Context) -> Option<Self> {
+            state.get()
         }
     }
 
@@ -670,35 +695,38 @@ pub(crate) mod params {
         message = "`{Self}` cannot be a parameter of a `#[periodic]` function",
         label = "the host does not know how to supply this parameter",
         note = "supported parameter types: `host::Context`, `&host::Context`, `host::Tick`, `host::Dep<T>` (a \
-                value given to `Host::builder().provide(…)`), or a type that implements `host::FromRun`"
+                value given to `Host::builder().provide(…)`, `T: Send + Sync + 'static`), or a type that implements \
+                `host::FromRun`"
     )]
     pub trait RunParam<'a>: Sized {
-        /// What is resolved at build time and kept by the service.
-        type State: Send + Sync + 'static;
-        /// Resolves the parameter.
-        fn prepare(provided: &Provided, parameter: &str) -> Result<Self::State, Missing>;
-        /// The argument of one run.
-        fn get(state: &'a Self::State, ctx: &'a Context, tick: &'a Tick) -> Self;
+        /// Resolves the parameter at build time.
+        fn prepare(provided: &Provided, parameter: &str) -> Result<ParamState, Missing>;
+        /// The argument of one run; `None` only if `state` is not what `prepare` made.
+        fn get(state: &'a ParamState, ctx: &'a Context, tick: &'a Tick) -> Option<Self>;
     }
 
     impl<'a, T: FromRun<'a>> RunParam<'a> for T {
-        type State = ();
-        fn prepare(_: &Provided, _: &str) -> Result<(), Missing> {
-            Ok(())
+        fn prepare(_: &Provided, _: &str) -> Result<ParamState, Missing> {
+            Ok(ParamState::Context)
         }
-        fn get(_: &'a (), ctx: &'a Context, tick: &'a Tick) -> Self {
-            T::from_run(ctx, tick)
+        fn get(_: &'a ParamState, ctx: &'a Context, tick: &'a Tick) -> Option<Self> {
+            Some(T::from_run(ctx, tick))
         }
     }
 
     impl<'a, T: Send + Sync + 'static> RunParam<'a> for Dep<T> {
-        type State = Dep<T>;
-        fn prepare(provided: &Provided, parameter: &str) -> Result<Dep<T>, Missing> {
-            provided.require(format!("`{parameter}`"))
+        fn prepare(provided: &Provided, parameter: &str) -> Result<ParamState, Missing> {
+            prepare_dep::<T>(provided, parameter)
         }
-        fn get(state: &'a Dep<T>, _: &'a Context, _: &'a Tick) -> Self {
-            state.clone()
+        fn get(state: &'a ParamState, _: &'a Context, _: &'a Tick) -> Option<Self> {
+            state.get()
         }
+    }
+
+    /// The error of a call whose parameter state does not match (not reached: the state is the
+    /// one `prepare` made for the same type).
+    pub fn mismatch(parameter: &str) -> crate::BoxError {
+        format!("parameter `{parameter}`: its resolved value has another type (a host bug)").into()
     }
 }
 

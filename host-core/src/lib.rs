@@ -172,7 +172,7 @@ pub mod __private {
         crate::Service::hosted_from(name, constructor)
     }
 
-    pub use crate::inject::params::{HostedParam, RunParam};
+    pub use crate::inject::params::{HostedParam, ParamState, RunParam, mismatch};
     pub use crate::inject::{Missing, Provided};
 
     /// `#[hosted_service] async fn`: the generated service, built from provided values.

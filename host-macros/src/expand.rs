@@ -94,12 +94,13 @@ pub(crate) fn service(config: &Config) -> TokenStream {
 
 /// `#[hosted_service] async fn`: a unit struct whose `run` calls the function.
 fn hosted_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
-    let args = func.params.iter().enumerate().map(|(i, ty)| {
+    let args = func.params.iter().zip(&func.param_names).enumerate().map(|(i, (ty, name))| {
         let field = field(i);
-        quote_spanned!(span_of(ty)=> <#ty as #krate::__private::HostedParam<'_>>::get(&self.#field, __host_ctx))
+        let get = quote_spanned!(span_of(ty)=> <#ty as #krate::__private::HostedParam<'_>>::get(&self.#field, __host_ctx));
+        unwrap_param(krate, get, name)
     });
     let call = call(krate, func, args);
-    let fields = fields(krate, func, quote!(HostedParam));
+    let fields = fields(krate, func);
     quote! {
         struct __HostService { #fields }
 
@@ -116,12 +117,15 @@ fn hosted_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
 
 /// `#[periodic] async fn`: a unit struct whose `Job::run` calls the function.
 fn periodic_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
-    let args = func.params.iter().enumerate().map(|(i, ty)| {
+    let args = func.params.iter().zip(&func.param_names).enumerate().map(|(i, (ty, name))| {
         let field = field(i);
-        quote_spanned!(span_of(ty)=> <#ty as #krate::__private::RunParam<'_>>::get(&self.#field, __host_ctx, __host_tick))
+        let get = quote_spanned! {span_of(ty)=>
+            <#ty as #krate::__private::RunParam<'_>>::get(&self.#field, __host_ctx, __host_tick)
+        };
+        unwrap_param(krate, get, name)
     });
     let call = call(krate, func, args);
-    let fields = fields(krate, func, quote!(RunParam));
+    let fields = fields(krate, func);
     quote! {
         struct __HostJob { #fields }
 
@@ -145,35 +149,23 @@ fn field(i: usize) -> Ident {
     Ident::new(&format!("__host_p{i}"), Span::call_site())
 }
 
-/// A parameter's type with every elided lifetime made `'static`, so that it can be named in a
-/// struct field (`&Context` → `&'static Context`): the state a parameter keeps does not depend on
-/// the lifetime of a call.
-fn static_type(ty: &syn::Type) -> syn::Type {
-    struct Static;
-    impl syn::visit_mut::VisitMut for Static {
-        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
-            if r.lifetime.is_none() {
-                r.lifetime = Some(syn::Lifetime::new("'static", r.and_token.span));
-            }
-            syn::visit_mut::visit_type_reference_mut(self, r);
-        }
-        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
-            if l.ident == "_" {
-                *l = syn::Lifetime::new("'static", l.apostrophe);
+/// A parameter's argument, or (not reached) the call's error.
+fn unwrap_param(krate: &syn::Path, get: TokenStream, name: &str) -> TokenStream {
+    quote! {
+        match #get {
+            ::core::option::Option::Some(__host_value) => __host_value,
+            ::core::option::Option::None => {
+                return ::core::result::Result::Err(#krate::__private::mismatch(#name));
             }
         }
     }
-    let mut ty = ty.clone();
-    syn::visit_mut::VisitMut::visit_type_mut(&mut Static, &mut ty);
-    ty
 }
 
 /// The generated struct's fields: each parameter's state, resolved at build time.
-fn fields(krate: &syn::Path, func: &ServiceFn, param: TokenStream) -> TokenStream {
-    let fields = func.params.iter().enumerate().map(|(i, ty)| {
+fn fields(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
+    let fields = (0..func.params.len()).map(|i| {
         let field = field(i);
-        let ty_static = static_type(ty);
-        quote_spanned!(span_of(ty)=> #field: <#ty_static as #krate::__private::#param<'static>>::State)
+        quote!(#field: #krate::__private::ParamState)
     });
     quote!(#(#fields,)*)
 }
@@ -182,9 +174,8 @@ fn fields(krate: &syn::Path, func: &ServiceFn, param: TokenStream) -> TokenStrea
 fn prepare(krate: &syn::Path, func: &ServiceFn, param: TokenStream, ty: TokenStream) -> TokenStream {
     let fields = func.params.iter().zip(&func.param_names).enumerate().map(|(i, (ty, name))| {
         let field = field(i);
-        let ty_static = static_type(ty);
         quote_spanned! {span_of(ty)=>
-            #field: <#ty_static as #krate::__private::#param<'static>>::prepare(__host_provided, #name)?
+            #field: <#ty as #krate::__private::#param<'_>>::prepare(__host_provided, #name)?
         }
     });
     quote! {
