@@ -198,7 +198,13 @@ pub(crate) struct Config {
 pub fn env_name(service: &str) -> String {
     service
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -292,7 +298,10 @@ impl Config {
                         let options = options.as_table().ok_or_else(|| ConfigError {
                             origin: origin.clone(),
                             service: Some(service.to_owned()),
-                            message: format!("expected a table of options ({}), found `{options}`", OPTIONS.join(", ")),
+                            message: format!(
+                                "expected a table of options ({}), found `{options}`",
+                                OPTIONS.join(", ")
+                            ),
                         })?;
                         let overrides = file_options(options, &origin, service)?;
                         self.entry(service).merge(overrides);
@@ -324,7 +333,11 @@ impl Config {
             .filter(|o| **o != "restart")
             .map(|o| o.to_ascii_uppercase())
             .collect();
-        env_options.extend(RESTART_OPTIONS.iter().map(|o| format!("RESTART_{}", o.to_ascii_uppercase())));
+        env_options.extend(
+            RESTART_OPTIONS
+                .iter()
+                .map(|o| format!("RESTART_{}", o.to_ascii_uppercase())),
+        );
         let mut sorted: Vec<&(String, String)> = vars.iter().collect();
         sorted.sort();
         let mut per_service: Vec<(&str, Overrides)> = Vec::new();
@@ -494,9 +507,12 @@ impl Config {
             ));
         };
         override_schedule(schedule, o).map_err(|(origin, message)| error(&origin, message))?;
-        schedule
-            .validate()
-            .map_err(|e| error(&origins.join(", "), format!("the schedule is invalid with these settings: {e}")))
+        schedule.validate().map_err(|e| {
+            error(
+                &origins.join(", "),
+                format!("the schedule is invalid with these settings: {e}"),
+            )
+        })
     }
 }
 
@@ -525,7 +541,10 @@ fn override_schedule(schedule: &mut Schedule, o: &Overrides) -> Result<(), (Stri
             if !matches!(schedule.trigger, Trigger::Cron(_)) {
                 return Err((
                     tz.origin.clone(),
-                    format!("`tz = \"{}\"` applies only to a cron schedule, and this one is not; set `cron` too, or remove `tz`", tz.value),
+                    format!(
+                        "`tz = \"{}\"` applies only to a cron schedule, and this one is not; set `cron` too, or remove `tz`",
+                        tz.value
+                    ),
                 ));
             }
             *schedule = schedule.clone().tz(&tz.value);
@@ -825,11 +844,22 @@ fn file_options(table: &toml::Table, origin: &str, service: &str) -> Result<Over
 
 /// A file's value, as text through the same parsers as the environment's (TOML booleans and
 /// numbers are accepted where they fit).
-fn file_value(option: &str, value: &toml::Value, origin: &str, service: &str, o: &mut Overrides) -> Result<(), ConfigError> {
+fn file_value(
+    option: &str,
+    value: &toml::Value,
+    origin: &str,
+    service: &str,
+    o: &mut Overrides,
+) -> Result<(), ConfigError> {
     let text = match value {
         toml::Value::String(s) => s.clone(),
         toml::Value::Boolean(b) if option == "enabled" => b.to_string(),
-        toml::Value::Integer(i) if matches!(option, "order" | "max_failures" | "restart_max_restarts" | "restart_factor" | "restart_jitter") => {
+        toml::Value::Integer(i)
+            if matches!(
+                option,
+                "order" | "max_failures" | "restart_max_restarts" | "restart_factor" | "restart_jitter"
+            ) =>
+        {
             i.to_string()
         }
         toml::Value::Float(f) if matches!(option, "restart_factor" | "restart_jitter") => f.to_string(),

@@ -76,13 +76,13 @@ mod supervisor; // one task per service: hooks, body, failure policies, restarts
 mod watchdog; // signals and the shutdown deadline, watched from a thread of its own // Location
 
 pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};
+#[cfg(feature = "config")]
+pub use config::ConfigError;
 pub use context::Context;
 pub use error::{BoxError, Error, Failure, ServiceFailure};
 pub use handle::{HostHandle, Phase};
 pub use host::{Host, run};
 pub use inject::Dep;
-#[cfg(feature = "config")]
-pub use config::ConfigError;
 
 /// Parses a duration with the grammar of the attributes and the configuration (`"30s"`, `"1m 30s"`,
 /// `"2h"`; 1 ms to 365 days; `"5M"`, `"30S"`, `"00:00:30"` and `"PT30S"` are errors naming the

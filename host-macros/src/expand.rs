@@ -117,13 +117,18 @@ fn hosted_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
 
 /// `#[periodic] async fn`: a unit struct whose `Job::run` calls the function.
 fn periodic_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
-    let args = func.params.iter().zip(&func.param_names).enumerate().map(|(i, (ty, name))| {
-        let field = field(i);
-        let get = quote_spanned! {span_of(ty)=>
-            <#ty as #krate::__private::RunParam<'_>>::get(&self.#field, __host_ctx, __host_tick)
-        };
-        unwrap_param(krate, get, name)
-    });
+    let args = func
+        .params
+        .iter()
+        .zip(&func.param_names)
+        .enumerate()
+        .map(|(i, (ty, name))| {
+            let field = field(i);
+            let get = quote_spanned! {span_of(ty)=>
+                <#ty as #krate::__private::RunParam<'_>>::get(&self.#field, __host_ctx, __host_tick)
+            };
+            unwrap_param(krate, get, name)
+        });
     let call = call(krate, func, args);
     let fields = fields(krate, func);
     quote! {
@@ -172,12 +177,17 @@ fn fields(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
 
 /// The closure the builder calls with the provided values: resolves every parameter's state.
 fn prepare(krate: &syn::Path, func: &ServiceFn, param: TokenStream, ty: TokenStream) -> TokenStream {
-    let fields = func.params.iter().zip(&func.param_names).enumerate().map(|(i, (ty, name))| {
-        let field = field(i);
-        quote_spanned! {span_of(ty)=>
-            #field: <#ty as #krate::__private::#param<'_>>::prepare(__host_provided, #name)?
-        }
-    });
+    let fields = func
+        .params
+        .iter()
+        .zip(&func.param_names)
+        .enumerate()
+        .map(|(i, (ty, name))| {
+            let field = field(i);
+            quote_spanned! {span_of(ty)=>
+                #field: <#ty as #krate::__private::#param<'_>>::prepare(__host_provided, #name)?
+            }
+        });
     quote! {
         |__host_provided: &#krate::__private::Provided| {
             ::core::result::Result::Ok::<_, #krate::__private::Missing>(#ty { #(#fields,)* })

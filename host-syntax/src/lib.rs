@@ -60,7 +60,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let invalid = DurationError::Invalid;
     let trimmed = text.trim();
     if !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return Err(invalid(format!("`{text:?}` has no unit; did you mean `\"{trimmed}s\"`?")));
+        return Err(invalid(format!(
+            "`{text:?}` has no unit; did you mean `\"{trimmed}s\"`?"
+        )));
     }
     if trimmed.starts_with('-') {
         return Err(DurationError::Negative);
@@ -258,12 +260,19 @@ mod tests {
 
     #[test]
     fn invalid() {
-        assert_eq!(parse("30").unwrap_err(), "`\"30\"` has no unit; did you mean `\"30s\"`?");
+        assert_eq!(
+            parse("30").unwrap_err(),
+            "`\"30\"` has no unit; did you mean `\"30s\"`?"
+        );
         assert_eq!(parse_duration("0s"), Err(DurationError::Zero));
         assert_eq!(parse_duration("-5s"), Err(DurationError::Negative));
         assert!(parse("500us").unwrap_err().contains("below 1 ms"));
         assert!(parse("366d").unwrap_err().contains("longer than 365 days"));
-        assert!(parse("5M").unwrap_err().contains("did you mean `\"5m\"` or `\"5min\"`?"));
+        assert!(
+            parse("5M")
+                .unwrap_err()
+                .contains("did you mean `\"5m\"` or `\"5min\"`?")
+        );
         assert!(parse("30S").unwrap_err().ends_with("did you mean `\"30s\"`?"));
         assert!(parse("PT30S").unwrap_err().contains("ISO 8601 notation"));
         assert!(parse("00:00:30").unwrap_err().contains("did you mean `\"30s\"`?"));

@@ -206,7 +206,10 @@ fn every_option_from_the_environment() {
 
 #[test]
 fn cron_and_time_zone_from_the_environment() {
-    let env = [("HOST_TICK_CRON", "0 */5 * * * *"), ("HOST_TICK_TZ", "America/New_York")];
+    let env = [
+        ("HOST_TICK_CRON", "0 */5 * * * *"),
+        ("HOST_TICK_TZ", "America/New_York"),
+    ];
     let host = build(&["tick"], None, &env).unwrap();
     let schedule = service(&host, "tick").schedule().unwrap().to_string();
     assert!(schedule.starts_with("cron \"0 */5 * * * *\""), "{schedule}");
@@ -240,7 +243,9 @@ fn the_environment_overrides_the_file_which_overrides_the_attribute() {
         report.failure_policy(),
         // initial: attribute; max: env over file
         Some(FailurePolicy::Restart(
-            Restart::new().initial(Duration::from_secs(2)).max(Duration::from_secs(45))
+            Restart::new()
+                .initial(Duration::from_secs(2))
+                .max(Duration::from_secs(45))
         ))
     );
     assert!(format!("{host:?}").contains("shutdown_timeout: 4s"), "{host:?}");
@@ -262,7 +267,12 @@ fn without_configuration_the_attribute_stands() {
 /// The schedule from the environment is the one the service runs on.
 #[tokio::test(start_paused = true)]
 async fn a_periodic_service_runs_on_the_schedule_from_the_environment() {
-    let host = build(&["tick"], None, &[("HOST_TICK_EVERY", "25s"), ("HOST_TICK_INITIAL_DELAY", "5s")]).unwrap();
+    let host = build(
+        &["tick"],
+        None,
+        &[("HOST_TICK_EVERY", "25s"), ("HOST_TICK_INITIAL_DELAY", "5s")],
+    )
+    .unwrap();
     let handle = host.handle();
     let start = Instant::now();
     tokio::spawn(async move {
@@ -271,7 +281,10 @@ async fn a_periodic_service_runs_on_the_schedule_from_the_environment() {
     });
     host.run().await.unwrap();
     let at: Vec<Duration> = TICKS.lock().unwrap().iter().map(|t| t.duration_since(start)).collect();
-    assert_eq!(at, [Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(55)]);
+    assert_eq!(
+        at,
+        [Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(55)]
+    );
 }
 
 // ---- enabled ----
@@ -332,7 +345,8 @@ fn an_invalid_value_in_the_file_names_the_file_and_key() {
     let path = file("bad-type", "[services.tick]\norder = \"first\"\n");
     let message = error(build(&["tick"], Some(path), &[]));
     assert!(
-        message.ends_with("invalid value `first`; expected a whole number (negative starts earlier), like `10` or `-5`"),
+        message
+            .ends_with("invalid value `first`; expected a whole number (negative starts earlier), like `10` or `-5`"),
         "{message}"
     );
     let path = file("bad-toml", "[services.tick\n");
@@ -402,7 +416,10 @@ fn options_that_do_not_fit_the_service_are_errors() {
     let message = error(build(&["tick"], None, &[("HOST_TICK_TZ", "Europe/Berlin")]));
     assert!(message.contains("applies only to a cron schedule"), "{message}");
     let message = error(build(&["mailer"], None, &[("HOST_MAILER_RESTART_MAX", "5s")]));
-    assert!(message.contains("restart parameters apply only to the `restart` policy"), "{message}");
+    assert!(
+        message.contains("restart parameters apply only to the `restart` policy"),
+        "{message}"
+    );
     let message = error(build(&["tick"], None, &[("HOST_TICK_JITTER", "20s")]));
     assert!(
         message.ends_with(&format!(
@@ -412,7 +429,11 @@ fn options_that_do_not_fit_the_service_are_errors() {
         )),
         "{message}"
     );
-    let message = error(build(&["tick"], None, &[("HOST_TICK_TZ", "Europe/Berln"), ("HOST_TICK_CRON", "0 * * * *")]));
+    let message = error(build(
+        &["tick"],
+        None,
+        &[("HOST_TICK_TZ", "Europe/Berln"), ("HOST_TICK_CRON", "0 * * * *")],
+    ));
     assert!(message.contains("unknown time zone `Europe/Berln`"), "{message}");
 }
 
@@ -424,9 +445,12 @@ fn a_named_file_that_is_missing_is_an_error_the_default_one_is_not() {
         "{message}"
     );
     let message = error(build(&["tick"], None, &[("HOST_CONFIG", "/nonexistent/other.toml")]));
-    assert!(message.starts_with("invalid configuration: /nonexistent/other.toml:"), "{message}");
+    assert!(
+        message.starts_with("invalid configuration: /nonexistent/other.toml:"),
+        "{message}"
+    );
     // no `host.toml` in the test's working directory: fine
-    build(&["tick"], None, &[]).unwrap();
+    let _host = build(&["tick"], None, &[]).unwrap();
 }
 
 #[test]

@@ -203,7 +203,10 @@ fn a_failing_constructor_fails_build_with_the_service_name() {
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        format!("service `{}` could not be constructed: database unreachable", name("Broken"))
+        format!(
+            "service `{}` could not be constructed: database unreachable",
+            name("Broken")
+        )
     );
     assert_eq!(error.exit_code(), std::process::ExitCode::from(1));
 }
@@ -215,7 +218,10 @@ async fn a_failing_async_constructor_is_the_services_start_failure() {
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        format!("service `{}` failed to start: database unreachable later", name("BrokenLater"))
+        format!(
+            "service `{}` failed to start: database unreachable later",
+            name("BrokenLater")
+        )
     );
 }
 
