@@ -30,6 +30,13 @@
 //!   build by hand.
 //! - [`Host::builder`]: explicit services, discovery, `only`/`except` selection, shutdown timeout,
 //!   signal handling, default [`FailurePolicy`]. [`run`] is the builder with its defaults.
+//! - [`Builder::provide`] and [`Dep<T>`]: shared values (a pool, a client, settings) injected into
+//!   annotated functions, `new = path` constructors (which may be fallible and `async`) and
+//!   [`Service::hosted_from`] / [`Service::periodic_from`]; resolved and checked by `build()`
+//!   ([`inject`]).
+//! - [`config`] (feature `config`): per-service overrides of every tunable option from `host.toml`
+//!   and `HOST_<SERVICE>_<OPTION>` variables, read by [`run`] by default; [`parse_duration`] is the
+//!   attributes' duration grammar for your own settings.
 //! - [`Context`]: what each service receives: its name, a cancellation token (a child of the host's),
 //!   and a [`HostHandle`] that can stop the host, await its [`Phase`]s and read the
 //!   [status snapshot](HostHandle::status).

@@ -477,3 +477,57 @@ fn services_built_by_hand_are_configured_too() {
         "every 2s"
     );
 }
+
+/// What configuration adds to `build()`: 10 000 services, 1 000 of them overridden in a file and
+/// 1 000 by variables. A measurement, not a check: `cargo test --release -p tests --test config
+/// -- --ignored --nocapture build_cost` (figures in the report of issue 11).
+#[test]
+#[ignore = "a measurement; run it in release"]
+fn build_cost_with_configuration() {
+    let services = || {
+        (0..10_000).map(|i| {
+            Service::periodic(
+                format!("job-{i}"),
+                host::Schedule::every(Duration::from_secs(60)),
+                |_, _| async {},
+            )
+        })
+    };
+    let mut text = String::new();
+    for i in 0..1_000 {
+        text.push_str(&format!("[services.\"job-{i}\"]\nevery = \"5s\"\ntimeout = \"2s\"\n"));
+    }
+    let path = file("build-cost", &text);
+    let env: Vec<(String, String)> = (1_000..2_000)
+        .map(|i| (format!("HOST_JOB_{i}_JITTER"), "1s".to_owned()))
+        .collect();
+    for round in 0..3 {
+        let t = std::time::Instant::now();
+        let host = Host::builder()
+            .discover(false)
+            .services(services())
+            .config(false)
+            .build()
+            .unwrap();
+        let without = t.elapsed();
+        drop(host);
+        let t = std::time::Instant::now();
+        let host = Host::builder()
+            .discover(false)
+            .services(services())
+            .config_file(&path)
+            .config_env(env.clone())
+            .build()
+            .unwrap();
+        let with = t.elapsed();
+        assert_eq!(
+            host.services()
+                .filter(|s| s.schedule().unwrap().to_string().contains("jitter 1s"))
+                .count(),
+            1_000
+        );
+        println!(
+            "round {round}: build() of 10 000 services: {without:?} without configuration, {with:?} with 1 000 file + 1 000 env overrides"
+        );
+    }
+}
