@@ -523,7 +523,16 @@ fn override_schedule(schedule: &mut Schedule, o: &Overrides) -> Result<(), (Stri
             TriggerValue::Every(period) => Trigger::Every(*period),
             TriggerValue::FixedDelay(delay) => Trigger::FixedDelay(*delay),
             #[cfg(feature = "cron")]
-            TriggerValue::Cron(expr) => Trigger::Cron(Box::new(crate::schedule::cron::CronSpec::new(expr))),
+            TriggerValue::Cron(expr) => {
+                // A new expression keeps the zone the schedule had (set `tz` to change it).
+                let mut spec = crate::schedule::cron::CronSpec::new(expr);
+                if let Trigger::Cron(old) = &schedule.trigger
+                    && let Some(zone) = old.zone()
+                {
+                    spec.set_zone(zone);
+                }
+                Trigger::Cron(Box::new(spec))
+            }
             #[cfg(not(feature = "cron"))]
             TriggerValue::Cron(_) => {
                 return Err((

@@ -531,3 +531,24 @@ fn build_cost_with_configuration() {
         );
     }
 }
+
+#[host::periodic(cron = "0 0 3 * * *", tz = "Asia/Tokyo")]
+async fn nightly() {}
+
+#[test]
+fn a_configured_cron_keeps_the_attributes_time_zone_unless_tz_is_set_too() {
+    let host = build(&["nightly"], None, &[("HOST_NIGHTLY_CRON", "0 30 4 * * *")]).unwrap();
+    assert_eq!(
+        service(&host, "nightly").schedule().unwrap().to_string(),
+        "cron \"0 30 4 * * *\" in Asia/Tokyo"
+    );
+    let env = [("HOST_NIGHTLY_CRON", "0 30 4 * * *"), ("HOST_NIGHTLY_TZ", "UTC")];
+    let host = build(&["nightly"], None, &env).unwrap();
+    assert_eq!(
+        service(&host, "nightly").schedule().unwrap().to_string(),
+        "cron \"0 30 4 * * *\" in UTC"
+    );
+    // `every` over a cron drops the zone with it
+    let host = build(&["nightly"], None, &[("HOST_NIGHTLY_EVERY", "1h")]).unwrap();
+    assert_eq!(service(&host, "nightly").schedule().unwrap().to_string(), "every 1h");
+}

@@ -80,6 +80,11 @@ impl CronSpec {
     }
 
     /// `cron "0 30 2 * * *" in Europe/Berlin`.
+    /// The zone's name as written (issue 11: a configured `cron` keeps the attribute's `tz`).
+    pub(crate) fn zone(&self) -> Option<&str> {
+        self.zone.as_deref()
+    }
+
     pub(crate) fn describe(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "cron \"{}\" in {}", self.expr, self.zone.as_deref().unwrap_or("UTC"))
     }
