@@ -106,6 +106,23 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, DurationError> 
 }
 
 pub use host_syntax::DurationError;
+
+/// Parses and checks a cron expression with the checks of the attributes and the configuration
+/// (field errors naming the field, expressions that never fire, 5 or 6 fields), as a UTC
+/// [`Schedule`]; add [`Schedule::tz`] and the other options as needed.
+///
+/// ```
+/// let nightly = host::parse_cron("30 2 * * *")?.tz("Europe/Berlin");
+/// assert_eq!(nightly.to_string(), "cron \"30 2 * * *\" in Europe/Berlin");
+/// assert!(host::parse_cron("0 0 30 2 *").unwrap_err().to_string().contains("never fires"));
+/// # Ok::<(), host::ScheduleError>(())
+/// ```
+#[cfg(feature = "cron")]
+pub fn parse_cron(expr: &str) -> Result<Schedule, ScheduleError> {
+    let schedule = Schedule::cron(expr);
+    schedule.validate()?;
+    Ok(schedule)
+}
 pub use location::Location;
 pub use params::{FromContext, FromRun};
 pub use policy::{FailurePolicy, Restart};
