@@ -13,6 +13,10 @@
 //!   (`struct ReadPool(Pool)`). Providing a type again replaces the earlier value.
 //! - **`Dep<T>` rather than `&T`**: a service's future must be `'static` and may outlive a
 //!   borrow, so parameters own their share (an `Arc`); `Dep<T>` derefs to `T`.
+//! - **Services built by hand ask through their constructor**, not a run-time lookup
+//!   (`ctx.get::<T>()` would fail at the first tick, not at start-up):
+//!   [`Service::hosted_from`] and [`Service::periodic_from`] take functions of `Dep<T>`s, resolved
+//!   and checked by `build()` like the annotated ones.
 //! - **Constructors may be injected, fallible and async** ([`Constructor`]). A plain or fallible
 //!   constructor runs at build time (its error or panic is [`Error::Constructor`](crate::Error::Constructor));
 //!   an async one runs on the service's task right before its start hook (an error there is the
