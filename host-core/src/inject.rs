@@ -404,16 +404,11 @@ impl Slot for Pending {
     fn spawn(self: Box<Self>, task: Task) -> Spawned {
         let slot = match self.resolve(&Provided::default(), "") {
             Ok(slot) => slot,
-            Err(_) => Box::new(Unbuilt::<NeverBuilt> { service: None }),
+            Err(_) => Box::new(Unresolvable),
         };
         slot.spawn(task)
     }
 }
-
-/// Stands for a service that was never resolved (see [`Pending::spawn`]).
-struct NeverBuilt;
-
-impl HostedService for NeverBuilt {}
 
 /// The hosted service of a [`Constructor`], built on its task when it is `async` (or after a
 /// restart), then started.
@@ -426,20 +421,15 @@ struct Constructed<S, C: Constructor<S, A, M>, A, M> {
     _marker: PhantomData<fn() -> (A, M)>,
 }
 
-/// A hosted service with no constructor that was not built (see [`Pending::spawn`]).
-struct Unbuilt<S> {
-    service: Option<S>,
-}
+/// A service that was never resolved (see [`Pending::spawn`]): its start fails with the reason.
+struct Unresolvable;
 
-impl<S: HostedService> Body for Unbuilt<S> {
+impl Body for Unresolvable {
     const KIND: ServiceKind = ServiceKind::Hosted;
     const HOOKS: bool = true;
 
     async fn start(&mut self, _ctx: &Context) -> Result<(), BoxError> {
-        match &self.service {
-            Some(_) => Ok(()),
-            None => Err("the service was never built (a host bug: `Builder::build` resolves every service)".into()),
-        }
+        Err("the service was never resolved (a host bug: `Builder::build` resolves every service)".into())
     }
 
     async fn run_once(&mut self, _ctx: &Context) -> Result<(), Failure> {
