@@ -9,7 +9,7 @@ use crate::clock::WallTime;
 use crate::error::Error;
 use crate::handle::HostHandle;
 use crate::host::Host;
-use crate::inject::{Missing, Provided, Unresolved};
+use crate::inject::{Missing, Provided, Unprovided, Unresolved};
 use crate::location::Location;
 use crate::panic;
 use crate::policy::FailurePolicy;
@@ -316,7 +316,9 @@ impl Builder {
                 discard(s);
             }
         }
-        // issue 11: every service's injected values, before anything runs.
+        // issue 11: every service's injected values, checked for all of them before any
+        // constructor runs, then resolved.
+        check(&all.0, &provided)?;
         resolve(&mut all.0, &provided)?;
         #[cfg(feature = "config")]
         for s in &mut all.0 {
@@ -336,6 +338,31 @@ impl Builder {
     }
 }
 
+/// Checks that every service's injected values were provided; the error lists every service
+/// that misses one.
+fn check(services: &[Service], provided: &Provided) -> Result<(), Error> {
+    let mut order: Vec<&Service> = services.iter().collect();
+    order.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
+    let missing: Vec<Unprovided> = order
+        .into_iter()
+        .filter_map(|s| {
+            let Missing { parameter, type_name } = s.slot.check(provided).err()?;
+            Some(Unprovided {
+                service: s.name.to_string(),
+                parameter,
+                type_name,
+            })
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::MissingDependency {
+        missing,
+        provided: provided.type_names(),
+    })
+}
+
 /// Resolves every service's injected values, in place; the first one missing (or constructor
 /// failing) is the error.
 fn resolve(services: &mut [Service], provided: &Provided) -> Result<(), Error> {
@@ -344,9 +371,11 @@ fn resolve(services: &mut [Service], provided: &Provided) -> Result<(), Error> {
         let slot = std::mem::replace(&mut service.slot, placeholder);
         service.slot = slot.resolve(provided, &service.name).map_err(|error| match error {
             Unresolved::Missing(Missing { parameter, type_name }) => Error::MissingDependency {
-                service: service.name.to_string(),
-                parameter,
-                type_name,
+                missing: vec![Unprovided {
+                    service: service.name.to_string(),
+                    parameter,
+                    type_name,
+                }],
                 provided: provided.type_names(),
             },
             Unresolved::Constructor(source) => Error::Constructor {

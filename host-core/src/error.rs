@@ -101,20 +101,17 @@ pub enum Error {
         #[source]
         source: Failure,
     },
-    /// A service asks for a value (a [`Dep<T>`](crate::Dep) parameter) that was never given to
-    /// [`Builder::provide`](crate::Builder::provide).
+    /// Services ask for values (a [`Dep<T>`](crate::Dep) parameter) that were never given to
+    /// [`Builder::provide`](crate::Builder::provide); every service was checked, and nothing was
+    /// constructed.
     #[error(
-        "service `{service}`: parameter {parameter} needs a `{type_name}`, which was never provided; \
-         provided types: {}; add `.provide(value)` to the host's builder",
+        "{}; provided types: {}; add `.provide(value)` to the host's builder",
+        missing.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
         provided_list(provided)
     )]
     MissingDependency {
-        /// The service.
-        service: String,
-        /// The parameter: `` `pool` `` for a function's, ``#1 of `path::to::new` `` for a constructor's.
-        parameter: String,
-        /// The type of the missing value.
-        type_name: &'static str,
+        /// Each service's first parameter whose value is missing, in start order.
+        missing: Vec<crate::inject::Unprovided>,
         /// The types that were provided, sorted.
         provided: Vec<&'static str>,
     },

@@ -290,6 +290,9 @@ pub trait Constructor<S, Args, M>: Send + 'static {
 pub trait JobFactory<J, Args>: Send + 'static {
     /// Resolves the arguments and builds the job.
     fn build(self, provided: &Provided, name: &str) -> Result<J, Missing>;
+
+    /// Whether every argument was provided, without building anything.
+    fn check(provided: &Provided, name: &str) -> Result<(), Missing>;
 }
 
 macro_rules! constructors {
@@ -322,6 +325,12 @@ macro_rules! constructors {
             fn build(self, provided: &Provided, name: &str) -> Result<J, Missing> {
                 Ok(self($($arg::inject(provided, format!("#{} of `{name}`", $n))?),*))
             }
+
+            #[allow(unused_variables)]
+            fn check(provided: &Provided, name: &str) -> Result<(), Missing> {
+                $($arg::inject(provided, format!("#{} of `{name}`", $n))?;)*
+                Ok(())
+            }
         }
     };
 }
@@ -336,65 +345,86 @@ constructors!(A1 1, A2 2, A3 3, A4 4, A5 5, A6 6);
 constructors!(A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7);
 constructors!(A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7, A8 8);
 
+/// A service's parameter whose value was never provided (see
+/// [`Error::MissingDependency`](crate::Error::MissingDependency)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("service `{service}`: parameter {parameter} needs a `{type_name}`, which was never provided")]
+pub struct Unprovided {
+    /// The service.
+    pub service: String,
+    /// The parameter: `` `pool` `` for a function's, ``#1 of `path::to::new` `` for a constructor's.
+    pub parameter: String,
+    /// The type of the missing value (`std::any::type_name`).
+    pub type_name: &'static str,
+}
+
 /// Why a service could not be resolved at build time.
 pub(crate) enum Unresolved {
     Missing(Missing),
     Constructor(Failure),
 }
 
+/// Whether every injected value is there, without constructing anything.
+type Check = Box<dyn Fn(&Provided) -> Result<(), Missing> + Send>;
 type Resolve = Box<dyn FnOnce(&Provided, &str) -> Result<Box<dyn Slot>, Unresolved> + Send>;
 type ResolvePeriodic = Box<dyn FnOnce(&Provided, &str, Schedule) -> Result<Box<dyn Slot>, Unresolved> + Send>;
 
 /// A service whose parameters are resolved by the builder: until then, its kind and (periodic)
 /// schedule, which configuration may still change.
 pub(crate) enum Pending {
-    Hosted(Resolve),
-    Periodic(Schedule, ResolvePeriodic),
+    Hosted(Check, Resolve),
+    Periodic(Check, Schedule, ResolvePeriodic),
 }
 
 impl Pending {
-    pub(crate) fn hosted(resolve: Resolve) -> Box<dyn Slot> {
-        Box::new(Pending::Hosted(resolve))
+    pub(crate) fn hosted(check: Check, resolve: Resolve) -> Box<dyn Slot> {
+        Box::new(Pending::Hosted(check, resolve))
     }
 
-    pub(crate) fn periodic(schedule: Schedule, resolve: ResolvePeriodic) -> Box<dyn Slot> {
-        Box::new(Pending::Periodic(schedule, resolve))
+    pub(crate) fn periodic(check: Check, schedule: Schedule, resolve: ResolvePeriodic) -> Box<dyn Slot> {
+        Box::new(Pending::Periodic(check, schedule, resolve))
     }
 }
 
 impl Slot for Pending {
     fn kind(&self) -> ServiceKind {
         match self {
-            Pending::Hosted(_) => ServiceKind::Hosted,
+            Pending::Hosted(..) => ServiceKind::Hosted,
             Pending::Periodic(..) => ServiceKind::Periodic,
         }
     }
 
     fn validate(&self) -> Result<(), ScheduleError> {
         match self {
-            Pending::Hosted(_) => Ok(()),
-            Pending::Periodic(schedule, _) => schedule.validate(),
+            Pending::Hosted(..) => Ok(()),
+            Pending::Periodic(_, schedule, _) => schedule.validate(),
         }
     }
 
     fn schedule(&self) -> Option<&Schedule> {
         match self {
-            Pending::Hosted(_) => None,
-            Pending::Periodic(schedule, _) => Some(schedule),
+            Pending::Hosted(..) => None,
+            Pending::Periodic(_, schedule, _) => Some(schedule),
         }
     }
 
     fn schedule_mut(&mut self) -> Option<&mut Schedule> {
         match self {
-            Pending::Hosted(_) => None,
-            Pending::Periodic(schedule, _) => Some(schedule),
+            Pending::Hosted(..) => None,
+            Pending::Periodic(_, schedule, _) => Some(schedule),
+        }
+    }
+
+    fn check(&self, provided: &Provided) -> Result<(), Missing> {
+        match self {
+            Pending::Hosted(check, _) | Pending::Periodic(check, ..) => check(provided),
         }
     }
 
     fn resolve(self: Box<Self>, provided: &Provided, name: &str) -> Result<Box<dyn Slot>, Unresolved> {
         match *self {
-            Pending::Hosted(resolve) => resolve(provided, name),
-            Pending::Periodic(schedule, resolve) => resolve(provided, name, schedule),
+            Pending::Hosted(_, resolve) => resolve(provided, name),
+            Pending::Periodic(_, schedule, resolve) => resolve(provided, name, schedule),
         }
     }
 
@@ -579,7 +609,8 @@ impl Service {
                 _marker: PhantomData,
             }) as Box<dyn Slot>)
         });
-        Service::from_slot(name.into(), Pending::hosted(resolve))
+        let check: Check = Box::new(|provided| C::resolve(provided, std::any::type_name::<C>()).map(drop));
+        Service::from_slot(name.into(), Pending::hosted(check, resolve))
     }
 
     /// A periodic service whose job is built by `factory` from provided values, at build time:
@@ -601,17 +632,19 @@ impl Service {
     /// });
     /// ```
     #[track_caller]
-    pub fn periodic_from<J: Job, A: 'static>(
+    pub fn periodic_from<J: Job, A: 'static, F: JobFactory<J, A>>(
         name: impl Into<Arc<str>>,
         schedule: Schedule,
-        factory: impl JobFactory<J, A>,
+        factory: F,
     ) -> Self {
         let resolve: ResolvePeriodic = Box::new(move |provided, name, schedule| {
-            let job_name = std::any::type_name_of_val(&factory).to_owned();
-            let job = factory.build(provided, &job_name).map_err(Unresolved::Missing)?;
+            let job = factory
+                .build(provided, std::any::type_name::<F>())
+                .map_err(Unresolved::Missing)?;
             Ok(Service::periodic(name.to_owned(), schedule, job).slot)
         });
-        Service::from_slot(name.into(), Pending::periodic(schedule, resolve))
+        let check: Check = Box::new(|provided| F::check(provided, std::any::type_name::<F>()));
+        Service::from_slot(name.into(), Pending::periodic(check, schedule, resolve))
     }
 }
 
@@ -727,24 +760,27 @@ pub(crate) mod params {
 /// `#[hosted_service] async fn`: the generated service, built from provided values.
 pub(crate) fn hosted_fn<S: HostedService>(
     name: &'static str,
-    build: impl FnOnce(&Provided) -> Result<S, Missing> + Send + 'static,
+    build: impl Fn(&Provided) -> Result<S, Missing> + Copy + Send + 'static,
 ) -> Service {
     let resolve: Resolve = Box::new(move |provided, name| {
         let service = build(provided).map_err(Unresolved::Missing)?;
         Ok(Service::hosted(name.to_owned(), service).slot)
     });
-    Service::from_slot(name.into(), Pending::hosted(resolve))
+    // Building the generated value only resolves its parameters: no user code runs.
+    let check: Check = Box::new(move |provided| build(provided).map(drop));
+    Service::from_slot(name.into(), Pending::hosted(check, resolve))
 }
 
 /// `#[periodic] async fn`: the generated job, built from provided values.
 pub(crate) fn periodic_fn<J: Job>(
     name: &'static str,
     schedule: Schedule,
-    build: impl FnOnce(&Provided) -> Result<J, Missing> + Send + 'static,
+    build: impl Fn(&Provided) -> Result<J, Missing> + Copy + Send + 'static,
 ) -> Service {
     let resolve: ResolvePeriodic = Box::new(move |provided, name, schedule| {
         let job = build(provided).map_err(Unresolved::Missing)?;
         Ok(Service::periodic(name.to_owned(), schedule, job).slot)
     });
-    Service::from_slot(name.into(), Pending::periodic(schedule, resolve))
+    let check: Check = Box::new(move |provided| build(provided).map(drop));
+    Service::from_slot(name.into(), Pending::periodic(check, schedule, resolve))
 }

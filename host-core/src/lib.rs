@@ -202,7 +202,7 @@ pub mod __private {
     /// `#[hosted_service] async fn`: the generated service, built from provided values.
     pub fn hosted_fn<S: crate::HostedService>(
         name: &'static str,
-        build: impl FnOnce(&Provided) -> Result<S, Missing> + Send + 'static,
+        build: impl Fn(&Provided) -> Result<S, Missing> + Copy + Send + 'static,
     ) -> crate::Service {
         crate::inject::hosted_fn(name, build)
     }
@@ -211,7 +211,7 @@ pub mod __private {
     pub fn periodic_fn<J: crate::Job>(
         name: &'static str,
         schedule: crate::Schedule,
-        build: impl FnOnce(&Provided) -> Result<J, Missing> + Send + 'static,
+        build: impl Fn(&Provided) -> Result<J, Missing> + Copy + Send + 'static,
     ) -> crate::Service {
         crate::inject::periodic_fn(name, schedule, build)
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
-use crate::inject::{Provided, Unresolved};
+use crate::inject::{Missing, Provided, Unresolved};
 use crate::location::Location;
 use crate::panic;
 use crate::periodic::Periodic;
@@ -144,6 +144,8 @@ pub(crate) trait Slot: Send + 'static {
     /// Resolves injected values (issue 11): a service built from provided values becomes the slot
     /// that runs; every other one is already that slot.
     fn resolve(self: Box<Self>, provided: &Provided, name: &str) -> Result<Box<dyn Slot>, Unresolved>;
+    /// Whether every injected value is provided, constructing nothing (issue 11).
+    fn check(&self, provided: &Provided) -> Result<(), Missing>;
     fn spawn(self: Box<Self>, task: Task) -> Spawned;
 }
 
@@ -166,6 +168,10 @@ impl<B: Body> Slot for B {
 
     fn resolve(self: Box<Self>, _: &Provided, _: &str) -> Result<Box<dyn Slot>, Unresolved> {
         Ok(self)
+    }
+
+    fn check(&self, _: &Provided) -> Result<(), Missing> {
+        Ok(())
     }
 
     fn spawn(self: Box<Self>, task: Task) -> Spawned {

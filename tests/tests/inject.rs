@@ -366,8 +366,43 @@ fn a_by_hand_services_missing_value_fails_build() {
         .service(Service::hosted_from("worker", |pool: Dep<Pool>| Worker { pool }))
         .build()
         .unwrap_err();
-    assert!(
-        matches!(&error, Error::MissingDependency { service, type_name, .. } if service == "worker" && *type_name == std::any::type_name::<Pool>()),
-        "{error}"
+    let Error::MissingDependency { missing, provided } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(missing.len(), 1, "{error}");
+    assert_eq!(missing[0].service, "worker");
+    assert_eq!(missing[0].type_name, std::any::type_name::<Pool>());
+    assert!(provided.is_empty());
+}
+
+/// Every service is checked before any constructor runs: the error lists each service that misses
+/// a value (its first such parameter), in start order, and no constructor ran, not even those of
+/// services whose values are all there.
+#[test]
+fn every_service_missing_a_value_is_listed_and_no_constructor_runs() {
+    let error = Host::builder()
+        .discover(false)
+        .provide(Settings { greeting: "hi" })
+        .service(Service::hosted_from(
+            "a-complete",
+            |_settings: Dep<Settings>| -> Worker {
+                panic!("must not be constructed while another service misses a value")
+            },
+        ))
+        .service(Service::hosted_from("b-worker", |pool: Dep<Pool>| Worker { pool }))
+        .service(Service::periodic_from(
+            "c-job",
+            Schedule::every(Duration::from_secs(1)),
+            |_settings: Dep<Settings>, _count: Dep<u64>| |_: Context, _: Tick| async {},
+        ))
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "service `b-worker`: parameter #1 of `inject::every_service_missing_a_value_is_listed_and_no_constructor_runs::{{closure}}` \
+         needs a `inject::Pool`, which was never provided; service `c-job`: parameter #2 of \
+         `inject::every_service_missing_a_value_is_listed_and_no_constructor_runs::{{closure}}` needs a `u64`, which \
+         was never provided; provided types: `inject::Settings`; add `.provide(value)` to the host's builder"
     );
+    assert_eq!(error.exit_code(), std::process::ExitCode::from(2));
 }
