@@ -293,10 +293,12 @@ impl Builder {
             shutdown_timeout: config.shutdown_timeout().unwrap_or(options.shutdown_timeout),
             ..options
         };
+        // A registration may be switched off by its attribute (`enabled = false`).
+        let disabled: HashSet<&str> = registered.iter().filter(|r| !r.enabled).map(|r| r.name).collect();
         #[cfg(feature = "config")]
-        let enabled = |name: &str| config.enabled(name);
+        let enabled = |name: &str| config.enabled(name, !disabled.contains(name));
         #[cfg(not(feature = "config"))]
-        let enabled = |_: &str| true;
+        let enabled = |name: &str| !disabled.contains(name);
         let only: Option<HashSet<&str>> = only.as_ref().map(|v| v.iter().map(String::as_str).collect());
         let except: HashSet<&str> = except.iter().map(String::as_str).collect();
         let selected =

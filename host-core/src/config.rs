@@ -253,12 +253,12 @@ impl Config {
         Ok(config)
     }
 
-    /// Whether the configuration leaves the service enabled.
-    pub(crate) fn enabled(&self, service: &str) -> bool {
+    /// Whether the service runs: the configuration's `enabled`, else `default` (the attribute's).
+    pub(crate) fn enabled(&self, service: &str, default: bool) -> bool {
         self.services
             .get(service)
             .and_then(|o| o.enabled.as_ref())
-            .is_none_or(|e| e.value)
+            .map_or(default, |e| e.value)
     }
 
     pub(crate) fn shutdown_timeout(&self) -> Option<Duration> {

@@ -66,6 +66,7 @@ pub(crate) fn service(config: &Config) -> TokenStream {
         let policy = self::policy(krate, policy);
         quote!(.on_failure(#policy))
     });
+    let disabled = (!config.enabled).then(|| quote!(.enabled(false)));
     let name = match &config.name {
         Some(name) => quote!(#name),
         None => {
@@ -86,7 +87,7 @@ pub(crate) fn service(config: &Config) -> TokenStream {
             }
 
             #krate::__private::inventory::submit! {
-                #krate::Registration::new(#name, #location, __host_factory)
+                #krate::Registration::new(#name, #location, __host_factory) #disabled
             }
         };
     }

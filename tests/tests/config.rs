@@ -552,3 +552,37 @@ fn a_configured_cron_keeps_the_attributes_time_zone_unless_tz_is_set_too() {
     let host = build(&["nightly"], None, &[("HOST_NIGHTLY_EVERY", "1h")]).unwrap();
     assert_eq!(service(&host, "nightly").schedule().unwrap().to_string(), "every 1h");
 }
+
+static OPT_IN_BUILT: AtomicU32 = AtomicU32::new(0);
+
+/// Switched off by its attribute: configuration switches it on.
+#[host::hosted_service(enabled = false, new = OptIn::new)]
+struct OptIn;
+
+impl OptIn {
+    fn new() -> Self {
+        OPT_IN_BUILT.fetch_add(1, Ordering::SeqCst);
+        OptIn
+    }
+}
+
+impl HostedService for OptIn {}
+
+#[host::periodic(every = "1m", enabled = false)]
+async fn opt_in_job() {}
+
+#[test]
+fn a_service_switched_off_by_its_attribute_runs_only_when_configuration_switches_it_on() {
+    let host = build(&["OptIn", "opt_in_job", "mailer"], None, &[]).unwrap();
+    assert_eq!(host.service_names().collect::<Vec<_>>(), [name("mailer")]);
+    assert_eq!(OPT_IN_BUILT.load(Ordering::SeqCst), 0, "never constructed");
+    let path = file("opt-in", "[services.opt_in_job]\nenabled = true\n");
+    let env = [("HOST_OPTIN_ENABLED", "true")];
+    let host = build(&["OptIn", "opt_in_job", "mailer"], Some(path), &env).unwrap();
+    assert_eq!(
+        host.service_names().collect::<Vec<_>>(),
+        // start order: `mailer` has `order = 1`
+        [name("OptIn"), name("opt_in_job"), name("mailer")]
+    );
+    assert_eq!(OPT_IN_BUILT.load(Ordering::SeqCst), 1);
+}

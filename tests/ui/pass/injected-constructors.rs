@@ -48,7 +48,7 @@ impl AsyncFallible {
 
 impl host::HostedService for AsyncFallible {}
 
-#[host::periodic(every = "1m")]
+#[host::periodic(every = "1m", enabled = false)]
 async fn job(_pool: Dep<Pool>, _ctx: &host::Context, _tick: host::Tick) {}
 
 #[host::hosted_service]
