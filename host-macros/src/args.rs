@@ -541,7 +541,11 @@ fn boolean(key: Key, ident: &Ident, input: ParseStream) -> syn::Result<Spanned<b
     }
     Err(wrong(
         input,
-        format!("`{}` takes `true` or `false`, without quotes: `{}`", key.name(), key.example()),
+        format!(
+            "`{}` takes `true` or `false`, without quotes: `{}`",
+            key.name(),
+            key.example()
+        ),
     ))
 }
 
