@@ -1,6 +1,7 @@
 //! The attribute options: `name`, `order`, `on_failure` (with restart back-off), and the periodic
 //! options `initial_delay`, `jitter`, `missed_ticks`, `timeout` and `max_failures`; parameters
-//! `&Context` and `Tick`; a type built with `new = …`.
+//! `&Context` and `Tick`; a type built with `new = …`; a job registered switched off (`enabled =
+//! false`: `HOST_REINDEX_ENABLED=true` switches it on, see `19_configuration`).
 //!
 //! `cargo run -p examples --example 07_macro_options`, then Ctrl+C.
 
@@ -58,6 +59,12 @@ impl HostedService for Greeter {
         tracing::info!(name = ctx.name(), "{}", self.greeting);
         Ok(())
     }
+}
+
+/// Registered switched off: never constructed nor run unless configuration switches it on.
+#[host::periodic(every = "10s", name = "reindex", enabled = false)]
+async fn reindex() {
+    tracing::info!("reindexed");
 }
 
 #[tokio::main]

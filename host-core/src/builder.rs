@@ -2,17 +2,19 @@
 //! host's configuration is reported by [`Builder::build`], before any service starts.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::WallTime;
 use crate::error::Error;
 use crate::handle::HostHandle;
 use crate::host::Host;
+use crate::inject::{Missing, Provided, Unprovided, Unresolved};
 use crate::location::Location;
 use crate::panic;
 use crate::policy::FailurePolicy;
 use crate::registry::{self, Registration};
-use crate::slot::Service;
+use crate::slot::{Service, Slot};
 
 /// The default shutdown timeout, as .NET's: 30 s.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,6 +45,11 @@ pub struct Builder {
     except: Vec<String>,
     options: Options,
     wall_origin: Option<WallTime>,
+    /// issue 11: shared values handed to services.
+    provided: Provided,
+    /// issue 11: where configuration overrides come from.
+    #[cfg(feature = "config")]
+    config: crate::config::Sources,
 }
 
 /// How a host runs, as configured.
@@ -70,6 +77,9 @@ impl Default for Builder {
                 policy: FailurePolicy::StopHost,
             },
             wall_origin: None,
+            provided: Provided::default(),
+            #[cfg(feature = "config")]
+            config: crate::config::Sources::default(),
         }
     }
 }
@@ -148,6 +158,59 @@ impl Builder {
         self
     }
 
+    /// Makes `value` available to every service that asks for a [`Dep<T>`](crate::Dep) of its
+    /// type: parameters of annotated functions, `new = path` constructors,
+    /// [`Service::hosted_from`] and [`Service::periodic_from`]. One value per type (a second one
+    /// replaces the first); tell two values of one type apart with newtypes
+    /// (`struct ReadPool(Pool)`). See [`inject`](crate::inject).
+    ///
+    /// A parameter whose type was never provided makes [`build`](Self::build) fail with
+    /// [`Error::MissingDependency`], before any service starts.
+    pub fn provide<T: Send + Sync + 'static>(self, value: T) -> Self {
+        self.provide_arc(Arc::new(value))
+    }
+
+    /// [`provide`](Self::provide) for a value already behind an `Arc` (shared with code outside
+    /// the host).
+    pub fn provide_arc<T: Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
+        self.provided.insert(value);
+        self
+    }
+
+    /// Reads configuration overrides from `path` (which must exist) instead of `$HOST_CONFIG` or
+    /// `host.toml`. See [`config`](crate::config) for the file's shape.
+    #[cfg(feature = "config")]
+    pub fn config_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config.file = crate::config::FileSource::Path(path.into());
+        self
+    }
+
+    /// Reads `HOST_*` overrides from these variables instead of the process's environment (for
+    /// tests, or a host embedded in a program with its own settings).
+    #[cfg(feature = "config")]
+    pub fn config_env<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.config.env = crate::config::EnvSource::Map(vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect());
+        self
+    }
+
+    /// Whether to read configuration overrides at all (default `true`: the file, then the
+    /// environment). `false` runs exactly what the code says.
+    #[cfg(feature = "config")]
+    pub fn config(mut self, yes: bool) -> Self {
+        if yes {
+            self.config = crate::config::Sources::default();
+        } else {
+            self.config.file = crate::config::FileSource::Off;
+            self.config.env = crate::config::EnvSource::Off;
+        }
+        self
+    }
+
     /// Pins the wall-clock time at which the host's clock starts, for deterministic tests of cron
     /// schedules under tokio's paused clock.
     #[cfg(feature = "cron")]
@@ -169,6 +232,9 @@ impl Builder {
             except,
             options,
             wall_origin,
+            provided,
+            #[cfg(feature = "config")]
+            config,
         } = self;
         let mut services = Dropping(services);
         // Names and locations first: registered services are constructed only once selected, so
@@ -214,9 +280,29 @@ impl Builder {
                 });
             }
         }
+        // issue 11: configuration, read and checked against every known name before anything is
+        // constructed; a service it disables is never constructed.
+        #[cfg(feature = "config")]
+        let config = {
+            let mut names: Vec<&str> = seen.keys().copied().collect();
+            names.sort_unstable();
+            crate::config::Config::load(&config, &names)?
+        };
+        #[cfg(feature = "config")]
+        let options = Options {
+            shutdown_timeout: config.shutdown_timeout().unwrap_or(options.shutdown_timeout),
+            ..options
+        };
+        // A registration may be switched off by its attribute (`enabled = false`).
+        let disabled: HashSet<&str> = registered.iter().filter(|r| !r.enabled).map(|r| r.name).collect();
+        #[cfg(feature = "config")]
+        let enabled = |name: &str| config.enabled(name, !disabled.contains(name));
+        #[cfg(not(feature = "config"))]
+        let enabled = |name: &str| !disabled.contains(name);
         let only: Option<HashSet<&str>> = only.as_ref().map(|v| v.iter().map(String::as_str).collect());
         let except: HashSet<&str> = except.iter().map(String::as_str).collect();
-        let selected = |name: &str| only.as_ref().is_none_or(|o| o.contains(name)) && !except.contains(name);
+        let selected =
+            |name: &str| only.as_ref().is_none_or(|o| o.contains(name)) && !except.contains(name) && enabled(name);
         let mut all = Dropping(Vec::with_capacity(seen.len()));
         for r in registered.iter().filter(|r| selected(r.name)) {
             let service = r.build().map_err(|source| Error::Constructor {
@@ -232,6 +318,14 @@ impl Builder {
                 discard(s);
             }
         }
+        // issue 11: every service's injected values, checked for all of them before any
+        // constructor runs, then resolved.
+        check(&all.0, &provided)?;
+        resolve(&mut all.0, &provided)?;
+        #[cfg(feature = "config")]
+        for s in &mut all.0 {
+            config.apply(s)?;
+        }
         for s in &all.0 {
             s.slot.validate().map_err(|source| Error::InvalidSchedule {
                 service: s.name.to_string(),
@@ -246,6 +340,60 @@ impl Builder {
         Ok(Host::new(all, handle, options))
     }
 }
+
+/// Checks that every service's injected values were provided; the error lists every service
+/// that misses one.
+fn check(services: &[Service], provided: &Provided) -> Result<(), Error> {
+    let mut order: Vec<&Service> = services.iter().collect();
+    order.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
+    let missing: Vec<Unprovided> = order
+        .into_iter()
+        .filter_map(|s| {
+            let Missing { parameter, type_name } = s.slot.check(provided).err()?;
+            Some(Unprovided {
+                service: s.name.to_string(),
+                parameter,
+                type_name,
+            })
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::MissingDependency {
+        missing,
+        provided: provided.type_names(),
+    })
+}
+
+/// Resolves every service's injected values, in place; the first one missing (or constructor
+/// failing) is the error.
+fn resolve(services: &mut [Service], provided: &Provided) -> Result<(), Error> {
+    for service in services {
+        let placeholder: Box<dyn Slot> = Service::hosted("", Resolved).slot;
+        let slot = std::mem::replace(&mut service.slot, placeholder);
+        service.slot = slot.resolve(provided, &service.name).map_err(|error| match error {
+            Unresolved::Missing(Missing { parameter, type_name }) => Error::MissingDependency {
+                missing: vec![Unprovided {
+                    service: service.name.to_string(),
+                    parameter,
+                    type_name,
+                }],
+                provided: provided.type_names(),
+            },
+            Unresolved::Constructor(source) => Error::Constructor {
+                service: service.name.to_string(),
+                source,
+            },
+        })?;
+    }
+    Ok(())
+}
+
+/// Stands in a service's place while it is being resolved (never run).
+struct Resolved;
+
+impl crate::HostedService for Resolved {}
 
 /// Services the host will not run are dropped with panics caught (a panicking `Drop` is logged):
 /// a failed `build` must not turn into a panic.

@@ -101,6 +101,25 @@ pub enum Error {
         #[source]
         source: Failure,
     },
+    /// Services ask for values (a [`Dep<T>`](crate::Dep) parameter) that were never given to
+    /// [`Builder::provide`](crate::Builder::provide); every service was checked, and nothing was
+    /// constructed.
+    #[error(
+        "{}; provided types: {}; add `.provide(value)` to the host's builder",
+        missing.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        provided_list(provided)
+    )]
+    MissingDependency {
+        /// Each service's first parameter whose value is missing, in start order.
+        missing: Vec<crate::inject::Unprovided>,
+        /// The types that were provided, sorted.
+        provided: Vec<&'static str>,
+    },
+    /// The configuration file or environment has an invalid value, or names a service or option
+    /// that does not exist (feature `config`).
+    #[cfg(feature = "config")]
+    #[error("invalid configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
     /// [`Host::run`](crate::Host::run) was polled outside a tokio runtime.
     #[error(
         "the host must run inside a tokio runtime: use `#[tokio::main]` on `main` (or `Runtime::block_on`), \
@@ -167,7 +186,7 @@ impl Error {
     /// | code | meaning |
     /// |---|---|
     /// | 1 | a service failed ([`Error::ServiceFailed`], [`Error::StartFailed`], [`Error::Constructor`]) |
-    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
+    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::MissingDependency`], `Error::Config`, [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
     /// | 3 | the shutdown timeout ran out ([`Error::ShutdownTimeout`]) |
     ///
     /// A clean shutdown is 0; a second signal during shutdown exits at once with
@@ -181,10 +200,13 @@ impl Error {
             | Error::UnknownService { .. }
             | Error::InvalidSchedule { .. }
             | Error::InvalidName { .. }
+            | Error::MissingDependency { .. }
             | Error::NoServices
             | Error::EmptySelection
             | Error::NoRuntime
             | Error::NoTimeDriver => 2,
+            #[cfg(feature = "config")]
+            Error::Config(_) => 2,
             Error::ShutdownTimeout { .. } => 3,
         })
     }
@@ -231,6 +253,14 @@ fn list<T: fmt::Display>(items: &[T]) -> String {
         out.push_str(&item.to_string());
     }
     out
+}
+
+fn provided_list(provided: &[&'static str]) -> String {
+    if provided.is_empty() {
+        "none".to_owned()
+    } else {
+        provided.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+    }
 }
 
 fn plural(n: usize) -> String {

@@ -63,6 +63,12 @@ impl Host {
         self.services.iter().map(|s| &*s.name)
     }
 
+    /// The services in start order, as configured (issue 11: with the overrides applied), to
+    /// check or log what will run.
+    pub fn services(&self) -> impl Iterator<Item = &Service> {
+        self.services.iter()
+    }
+
     /// Starts every service in order, runs until a stop is requested, then shuts down within the
     /// timeout.
     ///

@@ -30,6 +30,13 @@
 //!   build by hand.
 //! - [`Host::builder`]: explicit services, discovery, `only`/`except` selection, shutdown timeout,
 //!   signal handling, default [`FailurePolicy`]. [`run`] is the builder with its defaults.
+//! - [`Builder::provide`] and [`Dep<T>`]: shared values (a pool, a client, settings) injected into
+//!   annotated functions, `new = path` constructors (which may be fallible and `async`) and
+//!   [`Service::hosted_from`] / [`Service::periodic_from`]; resolved and checked by `build()`
+//!   ([`inject`]).
+//! - [`config`] (feature `config`): per-service overrides of every tunable option from `host.toml`
+//!   and `HOST_<SERVICE>_<OPTION>` variables, read by [`run`] by default; [`parse_duration`] is the
+//!   attributes' duration grammar for your own settings.
 //! - [`Context`]: what each service receives: its name, a cancellation token (a child of the host's),
 //!   and a [`HostHandle`] that can stop the host, await its [`Phase`]s and read the
 //!   [status snapshot](HostHandle::status).
@@ -49,6 +56,7 @@
 //!
 //! - `cron` (default): cron schedules with IANA time zones ([`cron`] module).
 //! - `signals` (default): SIGINT/SIGTERM handling (Ctrl+C on Windows).
+//! - `config` (default): per-service overrides from `host.toml` and `HOST_*` variables ([`config`] module).
 //! - `testing`: the [`testing`] module, your services in virtual time (for `[dev-dependencies]`).
 //! - `http`: health, readiness and status endpoints and a dashboard, as an axum router
 //!   (`host::http`).
@@ -62,16 +70,20 @@
 // selection, validation) → host (start in order, wait) → supervisor (one task per service: hooks,
 // body, policies) → periodic (the loop; schedule/ for timeline and cron) → shutdown (the one
 // path, its Report); watchdog (signals and the deadline from a thread of its own); shared:
-// context, handle, status, report, policy, error, panic, clock, wallclock, location;
-// integrations: http, metrics, systemd; testing (the kit).
+// context, handle, status, report, policy, error, panic, clock, wallclock, location; inject
+// (shared values) and config (overrides) feed the builder; queue (work queues); integrations:
+// http, metrics, systemd; testing (the kit).
 mod builder; // Builder: options, discovery, selection, validation
 mod clock; // saturating deadlines, jitter, wall clock
+#[cfg(feature = "config")]
+pub mod config; // host.toml and HOST_* variables over the attributes
 mod context; // Context: what a service receives
 mod error; // Error, Failure, ServiceFailure
 mod handle; // HostHandle, Phase: stop, lifetime, status
 mod host; // Host::run: runtime checks, start in order, wait for a stop
 #[cfg(feature = "http")]
 pub mod http; // health, readiness, status endpoints and the dashboard (axum)
+pub mod inject; // Dep, Provided, constructors: shared values handed to services
 mod location; // Location: where a service was defined
 #[cfg(feature = "metrics")]
 pub mod metrics; // per-service counters, histograms and a state gauge (metrics facade)
@@ -96,10 +108,46 @@ mod wallclock; // Instant → SystemTime and RFC 3339, for status pages and logs
 mod watchdog; // signals and the shutdown deadline, watched from a thread of its own
 
 pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};
+#[cfg(feature = "config")]
+pub use config::ConfigError;
 pub use context::Context;
 pub use error::{BoxError, Error, Failure, ServiceFailure};
 pub use handle::{HostHandle, Phase};
 pub use host::{Host, run};
+pub use inject::Dep;
+
+/// Parses a duration with the grammar of the attributes and the configuration (`"30s"`, `"1m 30s"`,
+/// `"2h"`; 1 ms to 365 days; `"5M"`, `"30S"`, `"00:00:30"` and `"PT30S"` are errors naming the
+/// intended spelling), so that your own settings read the way the host's do.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(host::parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
+/// let error = host::parse_duration("5M").unwrap_err().to_string();
+/// assert!(error.contains("did you mean `\"5m\"`"), "{error}");
+/// ```
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, DurationError> {
+    host_syntax::parse_duration(text)
+}
+
+pub use host_syntax::DurationError;
+
+/// Parses and checks a cron expression with the checks of the attributes and the configuration
+/// (field errors naming the field, expressions that never fire, 5 or 6 fields), as a UTC
+/// [`Schedule`]; add [`Schedule::tz`] and the other options as needed.
+///
+/// ```
+/// let nightly = host::parse_cron("30 2 * * *")?.tz("Europe/Berlin");
+/// assert_eq!(nightly.to_string(), "cron `30 2 * * *` (Europe/Berlin)");
+/// assert!(host::parse_cron("0 0 30 2 *").unwrap_err().to_string().contains("never fires"));
+/// # Ok::<(), host::ScheduleError>(())
+/// ```
+#[cfg(feature = "cron")]
+pub fn parse_cron(expr: &str) -> Result<Schedule, ScheduleError> {
+    let schedule = Schedule::cron(expr);
+    schedule.validate()?;
+    Ok(schedule)
+}
 pub use location::Location;
 pub use params::{FromContext, FromRun};
 pub use policy::{FailurePolicy, Restart};
@@ -165,30 +213,37 @@ pub mod __private {
         crate::Service::hosted_with(name, constructor)
     }
 
-    /// What `#[hosted_service(new = path)]` accepts: a `fn() -> T`. The one place that decides
-    /// which constructors are allowed (issue 10): to accept async, fallible or injected
-    /// constructors later, widen this trait and [`construct`].
-    #[diagnostic::on_unimplemented(
-        message = "`new = …` must name a `fn() -> {T}`; this one returns `{Self}`",
-        label = "returns `{Self}`, not `{T}`",
-        note = "the constructor of a `#[hosted_service]` type is a plain `fn() -> Self`: not `async`, not \
-                returning `Result`, no parameters; do fallible or async set-up in `HostedService::start`, which \
-                may fail"
-    )]
-    pub trait ConstructorOutput<T> {
-        /// The constructed value.
-        fn into_service(self) -> T;
+    /// `#[hosted_service(new = path)]`: which constructors are accepted is decided in one place,
+    /// [`Constructor`](crate::inject::Constructor) (injected, fallible, async).
+    #[track_caller]
+    pub fn hosted_from<S, A, M, C>(name: &'static str, constructor: C) -> crate::Service
+    where
+        S: RegisteredService,
+        C: crate::inject::Constructor<S, A, M>,
+        A: 'static,
+        M: 'static,
+    {
+        crate::Service::hosted_from(name, constructor)
     }
 
-    impl<T> ConstructorOutput<T> for T {
-        fn into_service(self) -> T {
-            self
-        }
+    pub use crate::inject::params::{HostedParam, ParamState, RunParam, mismatch};
+    pub use crate::inject::{Missing, Provided};
+
+    /// `#[hosted_service] async fn`: the generated service, built from provided values.
+    pub fn hosted_fn<S: crate::HostedService>(
+        name: &'static str,
+        build: impl Fn(&Provided) -> Result<S, Missing> + Copy + Send + 'static,
+    ) -> crate::Service {
+        crate::inject::hosted_fn(name, build)
     }
 
-    /// Calls the constructor named by `new = path`; see [`ConstructorOutput`].
-    pub fn construct<T, R: ConstructorOutput<T>>(new: impl FnOnce() -> R) -> T {
-        new().into_service()
+    /// `#[periodic] async fn`: the generated job, built from provided values.
+    pub fn periodic_fn<J: crate::Job>(
+        name: &'static str,
+        schedule: crate::Schedule,
+        build: impl Fn(&Provided) -> Result<J, Missing> + Copy + Send + 'static,
+    ) -> crate::Service {
+        crate::inject::periodic_fn(name, schedule, build)
     }
 
     /// The service of a `#[queue_worker]` function; the call is spanned on the item type, so an

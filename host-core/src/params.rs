@@ -23,7 +23,7 @@ use crate::schedule::Tick;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of a `#[hosted_service]` function",
     label = "the host does not know how to supply this parameter",
-    note = "supported parameter types: `host::Context`, `&host::Context`, or a type that implements `host::FromContext`"
+    note = "supported parameter types: `host::Context`, `&host::Context`, `host::Dep<T>` (a value given to `Host::builder().provide(…)`), or a type that implements `host::FromContext`"
 )]
 pub trait FromContext<'a>: Sized {
     /// Builds the parameter from the service's context.
@@ -46,7 +46,7 @@ impl<'a> FromContext<'a> for &'a Context {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of a `#[periodic]` function",
     label = "the host does not know how to supply this parameter",
-    note = "supported parameter types: `host::Context`, `&host::Context`, `host::Tick`, or a type that implements `host::FromContext`"
+    note = "supported parameter types: `host::Context`, `&host::Context`, `host::Tick`, `host::Dep<T>` (a value given to `Host::builder().provide(…)`), or a type that implements `host::FromContext`"
 )]
 pub trait FromRun<'a>: Sized {
     /// Builds the parameter from the service's context and the current run's tick.

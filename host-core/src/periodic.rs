@@ -43,6 +43,11 @@ impl<J: Job> Body for Periodic<J> {
         Some(&self.schedule)
     }
 
+    // issue 11: configuration overrides the schedule at build time.
+    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
+        Some(&mut self.schedule)
+    }
+
     fn start<'a>(&'a mut self, _ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a {
         std::future::ready(Ok(()))
     }

@@ -27,6 +27,8 @@ pub struct Registration {
     pub(crate) line: u32,
     pub(crate) column: u32,
     pub(crate) factory: fn(&'static str) -> Service,
+    /// issue 11: `false` for `enabled = false`; configuration may switch it on.
+    pub(crate) enabled: bool,
 }
 
 impl Registration {
@@ -44,7 +46,16 @@ impl Registration {
             line,
             column,
             factory,
+            enabled: true,
         }
+    }
+
+    /// Whether the host runs the service unless configuration says otherwise (default `true`):
+    /// `false` registers it switched off (`enabled = false` in the attributes), never constructed
+    /// unless the configuration file or environment switches it on.
+    pub const fn enabled(mut self, yes: bool) -> Self {
+        self.enabled = yes;
+        self
     }
 
     /// The service's name.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
+use crate::inject::{Missing, Provided, Unresolved};
 use crate::location::Location;
 use crate::panic;
 use crate::periodic::Periodic;
@@ -36,7 +37,7 @@ impl Service {
     /// restart.
     #[track_caller]
     pub fn hosted(name: impl Into<Arc<str>>, service: impl HostedService) -> Self {
-        Self::new(name.into(), Box::new(hosted(service, None::<fn() -> _>)))
+        Self::from_slot(name.into(), Box::new(hosted(service, None::<fn() -> _>)))
     }
 
     /// A [`HostedService`] built by `constructor`, now and again for every restart, so that a
@@ -51,17 +52,17 @@ impl Service {
         mut constructor: impl FnMut() -> S + Send + 'static,
     ) -> Self {
         let first = constructor();
-        Self::new(name.into(), Box::new(hosted(first, Some(constructor))))
+        Self::from_slot(name.into(), Box::new(hosted(first, Some(constructor))))
     }
 
     /// A periodic service: `job` runs on `schedule`, never overlapping itself.
     #[track_caller]
     pub fn periodic(name: impl Into<Arc<str>>, schedule: Schedule, job: impl Job) -> Self {
-        Self::new(name.into(), Box::new(Periodic::new(schedule, job)))
+        Self::from_slot(name.into(), Box::new(Periodic::new(schedule, job)))
     }
 
     #[track_caller]
-    fn new(name: Arc<str>, slot: Box<dyn Slot>) -> Self {
+    pub(crate) fn from_slot(name: Arc<str>, slot: Box<dyn Slot>) -> Self {
         Service {
             name,
             location: std::panic::Location::caller().into(),
@@ -112,6 +113,16 @@ impl Service {
     pub fn schedule(&self) -> Option<&Schedule> {
         self.slot.schedule()
     }
+
+    /// Its start order (see [`order`](Self::order)).
+    pub fn start_order(&self) -> i32 {
+        self.order
+    }
+
+    /// Its own failure policy; `None`: the host's (see [`on_failure`](Self::on_failure)).
+    pub fn failure_policy(&self) -> Option<FailurePolicy> {
+        self.policy
+    }
 }
 
 impl fmt::Debug for Service {
@@ -130,6 +141,14 @@ pub(crate) trait Slot: Send + 'static {
     fn kind(&self) -> ServiceKind;
     fn validate(&self) -> Result<(), ScheduleError>;
     fn schedule(&self) -> Option<&Schedule>;
+    /// The schedule, for configuration to override before the host runs (issue 11).
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    fn schedule_mut(&mut self) -> Option<&mut Schedule>;
+    /// Resolves injected values (issue 11): a service built from provided values becomes the slot
+    /// that runs; every other one is already that slot.
+    fn resolve(self: Box<Self>, provided: &Provided, name: &str) -> Result<Box<dyn Slot>, Unresolved>;
+    /// Whether every injected value is provided, constructing nothing (issue 11).
+    fn check(&self, provided: &Provided) -> Result<(), Missing>;
     fn spawn(self: Box<Self>, task: Task) -> Spawned;
 }
 
@@ -144,6 +163,18 @@ impl<B: Body> Slot for B {
 
     fn schedule(&self) -> Option<&Schedule> {
         Body::schedule(self)
+    }
+
+    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
+        Body::schedule_mut(self)
+    }
+
+    fn resolve(self: Box<Self>, _: &Provided, _: &str) -> Result<Box<dyn Slot>, Unresolved> {
+        Ok(self)
+    }
+
+    fn check(&self, _: &Provided) -> Result<(), Missing> {
+        Ok(())
     }
 
     fn spawn(self: Box<Self>, task: Task) -> Spawned {

@@ -37,6 +37,12 @@ pub(crate) trait Body: Send + 'static {
         None
     }
 
+    /// The schedule, for configuration overrides at build time (issue 11).
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
+        None
+    }
+
     fn start<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a;
 
     /// Runs the body until it ends; failed runs are counted in the status by the body itself.

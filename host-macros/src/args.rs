@@ -47,6 +47,8 @@ pub(crate) struct Args {
     pub(crate) krate: Option<Spanned<syn::Path>>,
     pub(crate) order: Option<Spanned<i32>>,
     pub(crate) on_failure: Option<Spanned<Policy>>,
+    /// `enabled = false`: registered switched off, for configuration to switch on (issue 11).
+    pub(crate) enabled: Option<Spanned<bool>>,
     // `#[hosted_service]` on a type
     pub(crate) new: Option<Spanned<syn::Path>>,
     // `#[periodic]`
@@ -119,11 +121,12 @@ enum Key {
     OnFailure,
     Crate,
     New,
+    Enabled,
 }
 
 /// One row per option: `(key, name, example, the attribute it belongs to (`None`: both))`, in
 /// the order of the enum, so `KEYS[key as usize]` is the key's row (a test checks it).
-const KEYS: [(Key, &str, &str, Option<Attr>); 14] = [
+const KEYS: [(Key, &str, &str, Option<Attr>); 15] = [
     (Key::Every, "every", "every = \"30s\"", Some(Attr::Periodic)),
     (
         Key::FixedDelay,
@@ -158,11 +161,12 @@ const KEYS: [(Key, &str, &str, Option<Attr>); 14] = [
     (Key::OnFailure, "on_failure", "on_failure = \"restart\"", None),
     (Key::Crate, "crate", "crate = \"my_host\"", None),
     (Key::New, "new", "new = Mailer::new", Some(Attr::HostedService)),
+    (Key::Enabled, "enabled", "enabled = false", None),
 ];
 
 impl Key {
-    const ALL: [Key; 14] = {
-        let mut all = [Key::Every; 14];
+    const ALL: [Key; 15] = {
+        let mut all = [Key::Every; 15];
         let mut i = 0;
         while i < KEYS.len() {
             all[i] = KEYS[i].0;
@@ -350,6 +354,7 @@ pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Args> {
                 Key::Order => args.order = Some(integer(key, ident, input, "an integer")?),
                 Key::OnFailure => args.on_failure = Some(policy(ident, input)?),
                 Key::New => args.new = Some(constructor(ident, input)?),
+                Key::Enabled => args.enabled = Some(boolean(key, ident, input)?),
                 Key::Every => args.every = Some(duration(key, ident, input)?),
                 Key::FixedDelay => args.fixed_delay = Some(duration(key, ident, input)?),
                 Key::InitialDelay => args.initial_delay = Some(duration(key, ident, input)?),
@@ -515,7 +520,7 @@ fn constructor(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<syn::Pa
     let path: syn::Path = input.parse().map_err(|e| {
         syn::Error::new(
             e.span(),
-            "`new` takes the path of a `fn() -> Self`: `new = Mailer::new`",
+            "`new` takes the path of a constructor, a function returning `Self`: `new = Mailer::new`",
         )
     })?;
     Ok(Spanned {
@@ -523,6 +528,25 @@ fn constructor(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<syn::Pa
         value: path,
         key: ident.span(),
     })
+}
+
+fn boolean(key: Key, ident: &Ident, input: ParseStream) -> syn::Result<Spanned<bool>> {
+    if input.peek(syn::LitBool) {
+        let lit: syn::LitBool = input.parse()?;
+        return Ok(Spanned {
+            value: lit.value,
+            key: ident.span(),
+            span: lit.span,
+        });
+    }
+    Err(wrong(
+        input,
+        format!(
+            "`{}` takes `true` or `false`, without quotes: `{}`",
+            key.name(),
+            key.example()
+        ),
+    ))
 }
 
 fn duration(key: Key, ident: &Ident, input: ParseStream) -> syn::Result<Spanned<Duration>> {
@@ -747,7 +771,7 @@ mod tests {
         assert_eq!(Key::ALL.len(), KEYS.len());
         assert_eq!(
             Key::of(Attr::HostedService).map(Key::name).collect::<Vec<_>>(),
-            ["name", "order", "on_failure", "crate", "new"]
+            ["name", "order", "on_failure", "crate", "new", "enabled"]
         );
     }
 }

@@ -24,39 +24,41 @@ pub(crate) fn service(config: &Config) -> TokenStream {
     let krate: &syn::Path = &syn::parse_quote!(__host_runtime);
     let import = quote_spanned!(config.krate_span=> use #runtime as __host_runtime;);
     let (ident, definition, service) = match &config.kind {
-        Kind::HostedFn(func) => (
-            &func.ident,
-            hosted_fn(krate, func),
-            quote!(#krate::Service::hosted(__host_name, __HostService)),
-        ),
+        Kind::HostedFn(func) => {
+            let prepare = prepare(krate, func, quote!(HostedParam), quote!(__HostService));
+            (
+                &func.ident,
+                hosted_fn(krate, func),
+                quote!(#krate::__private::hosted_fn(__host_name, #prepare)),
+            )
+        }
         Kind::Periodic { func, schedule } => {
             let schedule = self::schedule(krate, schedule);
+            let prepare = prepare(krate, func, quote!(RunParam), quote!(__HostJob));
             (
                 &func.ident,
                 periodic_fn(krate, func),
-                quote!(#krate::Service::periodic(__host_name, #schedule, __HostJob)),
+                quote!(#krate::__private::periodic_fn(__host_name, #schedule, #prepare)),
             )
         }
         Kind::HostedType { ident, new } => {
             // Spanned on the user's tokens: a missing `HostedService` or `Default` impl, or a
             // constructor that does not return `Self`, is reported there.
-            let build = match new {
-                // Which constructors are accepted is decided in one place, the runtime's
-                // `__private::construct`; a constructor of the wrong shape is reported on the path.
+            let service = match new {
+                // Which constructors are accepted (injected, fallible, async) is decided in one
+                // place, the runtime's `inject::Constructor`; a constructor of the wrong shape is
+                // reported on the path.
                 Some(path) => quote_spanned! {span_of(path)=>
-                    #krate::__private::construct::<#ident, _>(#path)
+                    #krate::__private::hosted_from::<#ident, _, _, _>(__host_name, #path)
                 },
-                None => quote_spanned!(ident.span()=> <#ident as ::core::default::Default>::default()),
+                None => quote_spanned! {ident.span()=>
+                    #krate::__private::hosted_with::<#ident>(
+                        __host_name,
+                        <#ident as ::core::default::Default>::default,
+                    )
+                },
             };
-            let definition = quote_spanned! {ident.span()=>
-                fn __host_new() -> #ident {
-                    #build
-                }
-            };
-            let service = quote_spanned! {ident.span()=>
-                #krate::__private::hosted_with::<#ident>(__host_name, __host_new)
-            };
-            (ident, definition, service)
+            (ident, TokenStream::new(), service)
         }
     };
     let order = config.order.map(|order| quote!(.order(#order)));
@@ -64,6 +66,7 @@ pub(crate) fn service(config: &Config) -> TokenStream {
         let policy = self::policy(krate, policy);
         quote!(.on_failure(#policy))
     });
+    let disabled = (!config.enabled).then(|| quote!(.enabled(false)));
     let name = match &config.name {
         Some(name) => quote!(#name),
         None => {
@@ -84,7 +87,7 @@ pub(crate) fn service(config: &Config) -> TokenStream {
             }
 
             #krate::__private::inventory::submit! {
-                #krate::Registration::new(#name, #location, __host_factory)
+                #krate::Registration::new(#name, #location, __host_factory) #disabled
             }
         };
     }
@@ -92,13 +95,15 @@ pub(crate) fn service(config: &Config) -> TokenStream {
 
 /// `#[hosted_service] async fn`: a unit struct whose `run` calls the function.
 fn hosted_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
-    let args = func
-        .params
-        .iter()
-        .map(|ty| quote_spanned!(span_of(ty)=> <#ty as #krate::__private::FromContext<'_>>::from_context(__host_ctx)));
+    let args = func.params.iter().zip(&func.param_names).enumerate().map(|(i, (ty, name))| {
+        let field = field(i);
+        let get = quote_spanned!(span_of(ty)=> <#ty as #krate::__private::HostedParam<'_>>::get(&self.#field, __host_ctx));
+        unwrap_param(krate, get, name)
+    });
     let call = call(krate, func, args);
+    let fields = fields(krate, func);
     quote! {
-        struct __HostService;
+        struct __HostService { #fields }
 
         impl #krate::HostedService for __HostService {
             fn run(
@@ -113,12 +118,22 @@ fn hosted_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
 
 /// `#[periodic] async fn`: a unit struct whose `Job::run` calls the function.
 fn periodic_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
-    let args = func.params.iter().map(
-        |ty| quote_spanned!(span_of(ty)=> <#ty as #krate::__private::FromRun<'_>>::from_run(__host_ctx, __host_tick)),
-    );
+    let args = func
+        .params
+        .iter()
+        .zip(&func.param_names)
+        .enumerate()
+        .map(|(i, (ty, name))| {
+            let field = field(i);
+            let get = quote_spanned! {span_of(ty)=>
+                <#ty as #krate::__private::RunParam<'_>>::get(&self.#field, __host_ctx, __host_tick)
+            };
+            unwrap_param(krate, get, name)
+        });
     let call = call(krate, func, args);
+    let fields = fields(krate, func);
     quote! {
-        struct __HostJob;
+        struct __HostJob { #fields }
 
         impl #krate::Job for __HostJob {
             fn run(
@@ -131,6 +146,52 @@ fn periodic_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
                     #call
                 }
             }
+        }
+    }
+}
+
+/// The field that keeps parameter `i`'s resolved state.
+fn field(i: usize) -> Ident {
+    Ident::new(&format!("__host_p{i}"), Span::call_site())
+}
+
+/// A parameter's argument, or (not reached) the call's error.
+fn unwrap_param(krate: &syn::Path, get: TokenStream, name: &str) -> TokenStream {
+    quote! {
+        match #get {
+            ::core::option::Option::Some(__host_value) => __host_value,
+            ::core::option::Option::None => {
+                return ::core::result::Result::Err(#krate::__private::mismatch(#name));
+            }
+        }
+    }
+}
+
+/// The generated struct's fields: each parameter's state, resolved at build time.
+fn fields(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
+    let fields = (0..func.params.len()).map(|i| {
+        let field = field(i);
+        quote!(#field: #krate::__private::ParamState)
+    });
+    quote!(#(#fields,)*)
+}
+
+/// The closure the builder calls with the provided values: resolves every parameter's state.
+fn prepare(krate: &syn::Path, func: &ServiceFn, param: TokenStream, ty: TokenStream) -> TokenStream {
+    let fields = func
+        .params
+        .iter()
+        .zip(&func.param_names)
+        .enumerate()
+        .map(|(i, (ty, name))| {
+            let field = field(i);
+            quote_spanned! {span_of(ty)=>
+                #field: <#ty as #krate::__private::#param<'_>>::prepare(__host_provided, #name)?
+            }
+        });
+    quote! {
+        |__host_provided: &#krate::__private::Provided| {
+            ::core::result::Result::Ok::<_, #krate::__private::Missing>(#ty { #(#fields,)* })
         }
     }
 }

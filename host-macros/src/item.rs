@@ -20,6 +20,9 @@ pub(crate) struct ServiceFn {
     pub(crate) ident: Ident,
     /// The parameters' types, in order.
     pub(crate) params: Vec<Type>,
+    /// The parameters' names as written (`pool`, or the pattern), for the error when an injected
+    /// value is missing.
+    pub(crate) param_names: Vec<String>,
     /// The declared return type; `None` for `()`.
     pub(crate) output: Option<Box<Type>>,
 }
@@ -184,6 +187,7 @@ fn function(attr: Attr, sig: &Signature) -> syn::Result<ServiceFn> {
         ));
     }
     let mut params = Vec::new();
+    let mut param_names = Vec::new();
     for input in &sig.inputs {
         match input {
             FnArg::Receiver(receiver) => errors.push(syn::Error::new_spanned(
@@ -199,7 +203,13 @@ fn function(attr: Attr, sig: &Signature) -> syn::Result<ServiceFn> {
                     "`{what}` cannot supply an `impl Trait` parameter; name a concrete type such as `host::Context`"
                 ),
             )),
-            FnArg::Typed(pat) => params.push((*pat.ty).clone()),
+            FnArg::Typed(pat) => {
+                params.push((*pat.ty).clone());
+                param_names.push(match &*pat.pat {
+                    syn::Pat::Ident(ident) => ident.ident.to_string(),
+                    other => other.to_token_stream().to_string(),
+                });
+            }
         }
     }
     let output = match &sig.output {
@@ -216,6 +226,7 @@ fn function(attr: Attr, sig: &Signature) -> syn::Result<ServiceFn> {
     errors.finish(ServiceFn {
         ident: sig.ident.clone(),
         params,
+        param_names,
         output,
     })
 }

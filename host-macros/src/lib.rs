@@ -49,8 +49,9 @@ use crate::args::Attr;
 /// # fn main() {}
 /// ```
 ///
-/// It goes on a free `async fn` at module level (parameters: `host::Context` or `&Context`, or
-/// any type implementing `host::FromContext`; returns `()` or `Result<(), E>`), or on a struct or
+/// It goes on a free `async fn` at module level (parameters: `host::Context` or `&Context`,
+/// `host::Dep<T>` for a value given to `Host::builder().provide(…)`, or any type implementing
+/// `host::FromContext`; returns `()` or `Result<(), E>`), or on a struct or
 /// enum that implements `host::HostedService`. Services are found by [`inventory`] at start-up:
 /// a service declared in a library crate is only linked in if the binary uses that library
 /// (`use my_lib as _;`).
@@ -63,7 +64,7 @@ use crate::args::Attr;
 ///
 /// | option | meaning | default |
 /// |---|---|---|
-/// | `new = path::to::constructor` | the constructor: a plain `fn() -> Self` (not `async`, not returning `Result`; do fallible set-up in `HostedService::start`) | `Default::default` |
+/// | `new = path::to::constructor` | the constructor: a `fn` or `async fn` returning `Self` or `Result<Self, E>`, whose parameters are `host::Dep<T>` (values given to `Host::builder().provide(…)`); a plain or fallible one runs when the host is built (an error stops it there), an `async` one on the service's task just before `start`; each restart constructs a fresh value | `Default::default` |
 ///
 /// [`inventory`]: https://docs.rs/inventory
 #[proc_macro_attribute]
@@ -92,8 +93,9 @@ pub fn hosted_service(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// It goes on a free `async fn` at module level; parameters are `host::Context` or `&Context`,
-/// `host::Tick` (run number, scheduled instant, lateness), or any type implementing
-/// `host::FromRun`; it returns `()` or `Result<(), E>`.
+/// `host::Tick` (run number, scheduled instant, lateness), `host::Dep<T>` for a value given to
+/// `Host::builder().provide(…)`, or any type implementing `host::FromRun`; it returns `()` or
+/// `Result<(), E>`.
 ///
 /// **Failed runs.** A run that returns `Err`, panics or times out is logged at `ERROR` and
 /// counted in the status; the schedule goes on, and the service does not fail, so the process

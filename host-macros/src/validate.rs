@@ -20,6 +20,8 @@ pub(crate) struct Config {
     pub(crate) name: Option<String>,
     pub(crate) order: Option<i32>,
     pub(crate) on_failure: Option<Policy>,
+    /// `enabled = false`: registered switched off.
+    pub(crate) enabled: bool,
     pub(crate) kind: Kind,
 }
 
@@ -83,6 +85,7 @@ pub(crate) fn config(attr: Attr, args: Args, target: Target) -> syn::Result<Conf
         name: args.name.map(|n| n.value),
         order: args.order.map(|o| o.value),
         on_failure: args.on_failure.map(|p| p.value),
+        enabled: args.enabled.is_none_or(|e| e.value),
         kind,
     };
     errors.finish(config)

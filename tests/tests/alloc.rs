@@ -63,6 +63,39 @@ async fn steady_state_allocations(schedule: impl Fn() -> Schedule) -> u64 {
     seen[1] - seen[0]
 }
 
+/// Issue 11: a shared value injected into an annotated periodic function.
+struct Pool(AtomicU64);
+
+#[host::periodic(every = "10ms")]
+async fn injected(pool: host::Dep<Pool>, tick: Tick) {
+    pool.0.fetch_add(1, Relaxed);
+    if tick.run() == 100 || tick.run() == 1_100 {
+        let now = ALLOCATIONS.load(Relaxed);
+        SEEN.lock().unwrap().push(now);
+    }
+}
+
+async fn steady_state_allocations_injected() -> u64 {
+    SEEN.lock().unwrap().clear();
+    SEEN.lock().unwrap().reserve(2);
+    let host = Host::builder()
+        .only([concat!(module_path!(), "::injected")])
+        .provide(Pool(AtomicU64::new(0)))
+        .config(false)
+        .catch_signals(false)
+        .build()
+        .unwrap();
+    let handle = host.handle();
+    let run = tokio::spawn(host.run());
+    while SEEN.lock().unwrap().len() < 2 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    handle.stop();
+    run.await.unwrap().unwrap();
+    let seen = SEEN.lock().unwrap();
+    seen[1] - seen[0]
+}
+
 // One test: the counter is process-wide, so the cases must not run on parallel test threads.
 #[tokio::test(start_paused = true)]
 async fn a_thousand_ticks_allocate_nothing_in_every_schedule_mode() {
@@ -80,4 +113,6 @@ async fn a_thousand_ticks_allocate_nothing_in_every_schedule_mode() {
     );
     let cron = steady_state_allocations(|| Schedule::cron("* * * * * *")).await;
     assert_eq!(cron, 0, "cron allocated {cron} times");
+    let injected = steady_state_allocations_injected().await;
+    assert_eq!(injected, 0, "an injected `Dep<T>` parameter allocated {injected} times");
 }

@@ -30,6 +30,8 @@ fn example(name: &str) -> PathBuf {
                 "14_exit_codes",
                 "--example",
                 "16_web_app",
+                "--example",
+                "19_configuration",
             ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
@@ -189,4 +191,30 @@ fn the_web_app_serves_the_host_endpoints_and_exits_0_on_sigterm() {
     let (exit, log) = p.wait();
     assert_eq!(exit.code(), Some(0), "{log}");
     assert!(log.contains("web server drained"), "{log}");
+}
+
+/// The real process environment reaches the configuration (the other configuration
+/// tests give the variables as a map): over the example's file, and a bad value exits 2.
+#[test]
+fn environment_variables_override_the_file_and_a_bad_one_exits_2() {
+    let mut p = Proc::spawn(
+        &example("19_configuration"),
+        &[("HOST_REPORT_EVERY", "2s"), ("HOST_CLEANUP_ENABLED", "true")],
+    );
+    // `every` from the variable, `jitter` from the file; `cleanup` switched back on
+    // (logged in start order: by name)
+    p.wait_for("configured service=\"cleanup\" schedule=every 30s");
+    p.wait_for("configured service=\"report\" schedule=every 2s, jitter 1s");
+    p.wait_for("host started");
+    p.signal("TERM");
+    let (status, out) = p.wait();
+    assert_eq!(status.code(), Some(0), "{out}");
+
+    let (status, out) = Proc::spawn(&example("19_configuration"), &[("HOST_REPORT_EVERY", "5M")]).wait();
+    assert_eq!(status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("invalid configuration: HOST_REPORT_EVERY: service `report`: invalid duration `\"5M\"`: "),
+        "{out}"
+    );
+    assert!(!out.contains("host starting"), "{out}");
 }

@@ -74,6 +74,11 @@ impl CronSpec {
         }
     }
 
+    /// The zone's IANA name (a configured `cron` keeps the attribute's `tz`).
+    pub(crate) fn zone(&self) -> Option<&str> {
+        self.parsed.as_ref().ok().and_then(|(_, tz)| tz.iana_name())
+    }
+
     /// The expression is valid, and `jitter` is below the shortest interval between two runs
     /// (wall-clock time: see `host_cron` for how it is computed).
     pub(crate) fn validate(&self, jitter: Duration) -> Result<(), ScheduleError> {

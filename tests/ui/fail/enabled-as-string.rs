@@ -1,0 +1,4 @@
+#[host::periodic(every = "1h", enabled = "false")]
+async fn opt_in() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+struct Pool;
+
+#[host::periodic(every = "30s")]
+async fn refresh(pool: &Pool) {
+    let _ = pool;
+}
+
+fn main() {}
