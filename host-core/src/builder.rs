@@ -45,9 +45,9 @@ pub struct Builder {
     except: Vec<String>,
     options: Options,
     wall_origin: Option<WallTime>,
-    /// issue 11: shared values handed to services.
+    /// Shared values handed to services.
     provided: Provided,
-    /// issue 11: where configuration overrides come from.
+    /// Where configuration overrides come from.
     #[cfg(feature = "config")]
     config: crate::config::Sources,
 }
@@ -280,7 +280,7 @@ impl Builder {
                 });
             }
         }
-        // issue 11: configuration, read and checked against every known name before anything is
+        // Configuration, read and checked against every known name before anything is
         // constructed; a service it disables is never constructed.
         #[cfg(feature = "config")]
         let config = {
@@ -318,7 +318,7 @@ impl Builder {
                 discard(s);
             }
         }
-        // issue 11: every service's injected values, checked for all of them before any
+        // Every service's injected values, checked for all of them before any
         // constructor runs, then resolved.
         check(&all.0, &provided)?;
         resolve(&mut all.0, &provided)?;

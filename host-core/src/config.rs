@@ -1,4 +1,4 @@
-//! Configuration without recompiling (issue 11, feature `config`): every option an operator tunes,
+//! Configuration without recompiling (feature `config`): every option an operator tunes,
 //! per service, from a TOML file and environment variables, over what the attributes (or the
 //! code) say. Lowest precedence first: the attribute or builder call, the file, the environment.
 //!

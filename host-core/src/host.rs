@@ -63,7 +63,7 @@ impl Host {
         self.services.iter().map(|s| &*s.name)
     }
 
-    /// The services in start order, as configured (issue 11: with the overrides applied), to
+    /// The services in start order, as configured (with the configuration overrides applied), to
     /// check or log what will run.
     pub fn services(&self) -> impl Iterator<Item = &Service> {
         self.services.iter()

@@ -1,4 +1,4 @@
-//! Shared values (issue 11): [`Builder::provide`](crate::Builder::provide) stores them once per
+//! Shared values [`Builder::provide`](crate::Builder::provide) stores them once per
 //! type, [`Dep<T>`] hands them to services, and [`Constructor`] builds a service from them.
 //!
 //! # Design
@@ -70,6 +70,14 @@ use crate::supervisor::{Body, Spawned, Task};
 /// Two values of one type are told apart by newtypes: `struct ReadPool(Pool);`,
 /// `struct WritePool(Pool);`, and `Dep<ReadPool>`.
 pub struct Dep<T: ?Sized>(Arc<T>);
+
+impl<T> Dep<T> {
+    /// A value wrapped as the host would hand it over: for calling a service or job function
+    /// directly in a unit test (see [`testing`](crate::testing) with the `testing` feature).
+    pub fn new(value: T) -> Self {
+        Dep(Arc::new(value))
+    }
+}
 
 impl<T: ?Sized> Dep<T> {
     /// The shared `Arc`.

@@ -43,7 +43,7 @@ impl<J: Job> Body for Periodic<J> {
         Some(&self.schedule)
     }
 
-    // issue 11: configuration overrides the schedule at build time.
+    // Configuration overrides the schedule at build time.
     fn schedule_mut(&mut self) -> Option<&mut Schedule> {
         Some(&mut self.schedule)
     }

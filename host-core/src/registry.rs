@@ -27,7 +27,7 @@ pub struct Registration {
     pub(crate) line: u32,
     pub(crate) column: u32,
     pub(crate) factory: fn(&'static str) -> Service,
-    /// issue 11: `false` for `enabled = false`; configuration may switch it on.
+    /// `false` for `enabled = false`; configuration may switch it on.
     pub(crate) enabled: bool,
 }
 

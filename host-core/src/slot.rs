@@ -141,13 +141,13 @@ pub(crate) trait Slot: Send + 'static {
     fn kind(&self) -> ServiceKind;
     fn validate(&self) -> Result<(), ScheduleError>;
     fn schedule(&self) -> Option<&Schedule>;
-    /// The schedule, for configuration to override before the host runs (issue 11).
+    /// The schedule, for configuration to override before the host runs.
     #[cfg_attr(not(feature = "config"), allow(dead_code))]
     fn schedule_mut(&mut self) -> Option<&mut Schedule>;
-    /// Resolves injected values (issue 11): a service built from provided values becomes the slot
+    /// Resolves injected values a service built from provided values becomes the slot
     /// that runs; every other one is already that slot.
     fn resolve(self: Box<Self>, provided: &Provided, name: &str) -> Result<Box<dyn Slot>, Unresolved>;
-    /// Whether every injected value is provided, constructing nothing (issue 11).
+    /// Whether every injected value is provided, constructing nothing.
     fn check(&self, provided: &Provided) -> Result<(), Missing>;
     fn spawn(self: Box<Self>, task: Task) -> Spawned;
 }

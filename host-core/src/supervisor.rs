@@ -37,7 +37,7 @@ pub(crate) trait Body: Send + 'static {
         None
     }
 
-    /// The schedule, for configuration overrides at build time (issue 11).
+    /// The schedule, for configuration overrides at build time.
     #[cfg_attr(not(feature = "config"), allow(dead_code))]
     fn schedule_mut(&mut self) -> Option<&mut Schedule> {
         None

@@ -395,20 +395,25 @@ pub fn context(service: &str) -> Context {
 }
 
 /// A [`Tick`] for calling a job function directly: run number `run`, due at `scheduled`,
-/// starting now.
+/// starting now. Injected values are [`Dep::new`](crate::Dep::new).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
+/// use host::Dep;
 /// use host::testing::{context, tick};
 ///
-/// async fn refresh(ctx: host::Context, tick: host::Tick) -> Result<(), std::io::Error> {
+/// struct Pool { url: &'static str }
+///
+/// async fn refresh(ctx: host::Context, tick: host::Tick, pool: Dep<Pool>) -> Result<(), std::io::Error> {
 ///     assert_eq!(ctx.name(), "refresh");
 ///     assert_eq!(tick.run(), 3);
+///     assert_eq!(pool.url, "postgres://test");
 ///     Ok(())
 /// }
 ///
-/// refresh(context("refresh"), tick(3, tokio::time::Instant::now())).await.unwrap();
+/// let pool = Dep::new(Pool { url: "postgres://test" });
+/// refresh(context("refresh"), tick(3, tokio::time::Instant::now()), pool).await.unwrap();
 /// # }
 /// ```
 pub fn tick(run: u64, scheduled: Instant) -> Tick {

@@ -47,7 +47,7 @@ pub(crate) struct Args {
     pub(crate) krate: Option<Spanned<syn::Path>>,
     pub(crate) order: Option<Spanned<i32>>,
     pub(crate) on_failure: Option<Spanned<Policy>>,
-    /// `enabled = false`: registered switched off, for configuration to switch on (issue 11).
+    /// `enabled = false`: registered switched off, for configuration to switch on.
     pub(crate) enabled: Option<Spanned<bool>>,
     // `#[hosted_service]` on a type
     pub(crate) new: Option<Spanned<syn::Path>>,

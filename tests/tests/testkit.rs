@@ -150,3 +150,27 @@ async fn the_nightly_report_runs_once_on_the_spring_forward_night() {
     assert_eq!(at.to_string(), "2026-03-29T03:00:00+02:00[Europe/Berlin]");
     host.stop().await.unwrap();
 }
+
+/// A pool-like shared value, as a user's job receives it.
+struct Pool {
+    queries: std::sync::atomic::AtomicU32,
+}
+
+#[host::periodic(every = "1m", name = "kit-with-pool")]
+async fn with_pool(pool: host::Dep<Pool>) {
+    pool.queries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_job_with_an_injected_value_runs_in_the_kit_and_directly() {
+    let pool = std::sync::Arc::new(Pool { queries: 0.into() });
+    let builder = Host::builder().only(["kit-with-pool"]).provide_arc(pool.clone());
+    let mut host = TestHost::start(builder).await.unwrap();
+    host.advance(Duration::from_secs(150)).await;
+    assert_eq!(pool.queries.load(std::sync::atomic::Ordering::Relaxed), 3); // 0, 60, 120 s
+    host.stop().await.unwrap();
+    // The same function, called directly with the value a unit test makes.
+    let alone = host::Dep::new(Pool { queries: 0.into() });
+    with_pool(alone.clone()).await;
+    assert_eq!(alone.queries.load(std::sync::atomic::Ordering::Relaxed), 1);
+}
