@@ -130,6 +130,13 @@ pub enum Error {
         #[source]
         source: crate::schedule::ScheduleError,
     },
+    /// issue 14: the coordination configured on the builder is invalid (a database URL that does
+    /// not parse, say).
+    #[error("invalid coordination configuration: {reason}")]
+    InvalidCoordination {
+        /// What is wrong.
+        reason: String,
+    },
     /// A start hook failed; services that had started were stopped again.
     #[error("service `{service}` failed to start: {source}")]
     StartFailed {
@@ -167,7 +174,7 @@ impl Error {
     /// | code | meaning |
     /// |---|---|
     /// | 1 | a service failed ([`Error::ServiceFailed`], [`Error::StartFailed`], [`Error::Constructor`]) |
-    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
+    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::InvalidCoordination`], [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
     /// | 3 | the shutdown timeout ran out ([`Error::ShutdownTimeout`]) |
     ///
     /// A clean shutdown is 0; a second signal during shutdown exits at once with
@@ -181,6 +188,7 @@ impl Error {
             | Error::UnknownService { .. }
             | Error::InvalidSchedule { .. }
             | Error::InvalidName { .. }
+            | Error::InvalidCoordination { .. }
             | Error::NoServices
             | Error::EmptySelection
             | Error::NoRuntime

@@ -70,6 +70,8 @@ struct HostShared {
     shutdown_timeout: Duration,
     /// Told when a stop is requested: the watchdog thread of a host that owns its process.
     stop_listener: OnceLock<mpsc::UnboundedSender<()>>,
+    /// issue 14: the coordination backend of singleton jobs, set once by the builder.
+    coordination: OnceLock<crate::coordination::Coordination>,
 }
 
 impl HostHandle {
@@ -85,6 +87,7 @@ impl HostHandle {
                 wall_origin,
                 shutdown_timeout,
                 stop_listener: OnceLock::new(),
+                coordination: OnceLock::new(), // issue 14
             }),
         }
     }
@@ -141,6 +144,16 @@ impl HostHandle {
 
     pub(crate) fn epoch(&self) -> Instant {
         self.inner.epoch
+    }
+
+    /// issue 14: the coordination of singleton jobs (set by the builder before anything runs).
+    pub(crate) fn set_coordination(&self, coordination: crate::coordination::Coordination) {
+        let _ = self.inner.coordination.set(coordination);
+    }
+
+    /// issue 14: the coordination of singleton jobs, if one was configured.
+    pub(crate) fn coordination(&self) -> Option<&crate::coordination::Coordination> {
+        self.inner.coordination.get()
     }
 
     pub(crate) fn wall_origin(&self) -> WallOrigin {

@@ -46,6 +46,8 @@
 //!
 //! - `cron` (default): cron schedules with IANA time zones ([`cron`] module).
 //! - `signals` (default): SIGINT/SIGTERM handling (Ctrl+C on Windows).
+//! - `postgres`: [singleton](Schedule::singleton) periodic jobs across replicas, coordinated
+//!   through PostgreSQL ([`postgres::Postgres`], see [`coordination`]).
 #![warn(missing_docs)]
 
 // The runtime, in the order data flows: what users write and build, the builder, the host's run,
@@ -53,6 +55,7 @@
 mod builder; // Builder: options, discovery, selection, validation
 mod clock; // saturating deadlines, jitter, wall clock
 mod context; // Context: what a service receives
+pub mod coordination; // issue 14: singleton jobs across replicas (Coordination, CatchUp; postgres backend)
 mod error; // Error, Failure, ServiceFailure
 mod handle; // HostHandle, Phase: stop, lifetime, status
 mod host; // Host::run: runtime checks, start in order, wait for a stop
@@ -73,6 +76,9 @@ mod watchdog; // signals and the shutdown deadline, watched from a thread of its
 
 pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use context::Context;
+pub use coordination::{CatchUp, Coordination, CoordinationError, CoordinationState}; // issue 14
+#[cfg(feature = "postgres")]
+pub use coordination::postgres; // issue 14
 pub use error::{BoxError, Error, Failure, ServiceFailure};
 pub use handle::{HostHandle, Phase};
 pub use host::{Host, run};

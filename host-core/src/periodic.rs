@@ -68,8 +68,15 @@ impl<J: Job> Body for Periodic<J> {
         // that run's deadline.
         let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
         let mut consecutive_failures = 0u32;
+        // issue 14: a singleton job's ticks come from the database clock; `None` for every other
+        // job, whose only cost is the branch on it.
+        let mut singleton = crate::coordination::driver(schedule, ctx);
         loop {
-            let Some(due) = timeline.due() else {
+            let next = match &singleton {
+                Some(driver) => Some(driver.next_due()),
+                None => timeline.due(),
+            };
+            let Some(due) = next else {
                 tracing::info!("the schedule has no further runs");
                 status.set_next_run(*epoch, None);
                 return Ok(());
@@ -90,24 +97,47 @@ impl<J: Job> Body for Periodic<J> {
                 }
                 _ = &mut sleep => {}
             }
+            // issue 14: a singleton runs only the ticks it claims; an unreachable backend skips
+            // the tick and counts as a failed run (so `max_failures` decides about long outages).
+            let lease = match &mut singleton {
+                None => None,
+                Some(driver) => match driver.claim().await {
+                    Ok(Some(lease)) => Some(lease),
+                    Ok(None) => {
+                        consecutive_failures = 0;
+                        continue;
+                    }
+                    Err(failure) => {
+                        consecutive_failures = consecutive_failures.saturating_add(1);
+                        tracing::warn!(consecutive_failures, error = %failure, "tick skipped: coordination unavailable");
+                        status.failed(failure.to_string());
+                        if schedule.max_failures.is_some_and(|max| consecutive_failures >= max) {
+                            return Err(failure);
+                        }
+                        continue;
+                    }
+                },
+            };
             let started = Instant::now();
             *runs = runs.saturating_add(1);
             let tick = Tick {
                 run: *runs,
                 scheduled: fire_at,
                 started,
+                claim: lease.as_ref().map(|l| l.claimed()), // issue 14
             };
             status.run_started(*epoch, started);
             // The run's future lives in this loop's own state, pinned once where it is built: no
             // intermediate future around it, so nothing of it is copied or stored twice.
             // A panic while making the run's future is a failed run too.
             let outcome = match schedule.timeout {
-                None => match call_caught(|| job.run(ctx, tick)) {
+                // issue 14: a singleton run gets its lease's context, cancelled if the lease is lost.
+                None => match call_caught(|| job.run(lease.as_ref().map_or(ctx, |l| l.ctx()), tick)) {
                     Ok(run) => into_failure(Caught::new(run, &status.busy).await),
                     Err(failure) => Err(failure),
                 },
                 Some(limit) => 'run: {
-                    let run_ctx = ctx.for_run();
+                    let run_ctx = lease.as_ref().map_or_else(|| ctx.for_run(), |l| l.ctx().clone()); // issue 14
                     let end = deadline(started, limit);
                     sleep.as_mut().reset(end);
                     let run = match call_caught(|| job.run(&run_ctx, tick)) {
@@ -142,6 +172,9 @@ impl<J: Job> Body for Periodic<J> {
                     }
                 }
             };
+            if let Some(lease) = lease {
+                lease.release(outcome.is_ok()).await; // issue 14
+            }
             let ended = Instant::now();
             status.run_ended(*epoch, ended);
             match outcome {

@@ -78,6 +78,9 @@ pub struct ServiceStatus {
     pub last_run_ended: Option<Instant>,
     /// When the next periodic run is due.
     pub next_run: Option<Instant>,
+    /// issue 14: whether a singleton job can reach its coordination backend (`None`: not a
+    /// singleton, or not tried yet).
+    pub coordination: Option<crate::coordination::CoordinationState>,
 }
 
 /// Where a service's task is in its lifecycle; what the shutdown and the watchdog read to tell a
@@ -139,6 +142,8 @@ pub(crate) struct StatusCell {
     next_run: AtomicU64,
     /// Written only when a run fails.
     last_error: Mutex<Option<String>>,
+    /// issue 14: 0 none, 1 available, 2 unavailable.
+    coordination: AtomicU8,
 }
 
 impl StatusCell {
@@ -155,6 +160,7 @@ impl StatusCell {
             last_end: AtomicU64::new(0),
             next_run: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            coordination: AtomicU8::new(0), // issue 14
         }
     }
 
@@ -208,6 +214,11 @@ impl StatusCell {
         *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
     }
 
+    /// issue 14: what a singleton job last saw of its coordination backend.
+    pub(crate) fn set_coordination(&self, state: crate::coordination::CoordinationState) {
+        self.coordination.store(state as u8, Relaxed);
+    }
+
     pub(crate) fn restarted(&self) {
         self.restarts.fetch_add(1, Relaxed);
     }
@@ -224,6 +235,7 @@ impl StatusCell {
             last_run_started: decode(epoch, self.last_start.load(Relaxed)),
             last_run_ended: decode(epoch, self.last_end.load(Relaxed)),
             next_run: decode(epoch, self.next_run.load(Relaxed)),
+            coordination: crate::coordination::CoordinationState::decode(self.coordination.load(Relaxed)),
         }
     }
 }

@@ -1,0 +1,605 @@
+//! Singleton periodic jobs across replicas (issue 14): each tick of a job marked
+//! [`singleton`](Schedule::singleton) runs on one replica only, coordinated through a database all
+//! replicas share ([`postgres::Postgres`](crate::postgres::Postgres), cargo feature `postgres`).
+//!
+//! ```no_run
+//! # #[cfg(feature = "postgres")]
+//! # async fn demo() -> Result<(), host::Error> {
+//! use host::{CatchUp, Host, Schedule, Service, Tick};
+//! use std::time::Duration;
+//!
+//! let invoices = Schedule::every(Duration::from_secs(24 * 60 * 60)).singleton().catch_up(CatchUp::Once);
+//! Host::builder()
+//!     .coordination(host::postgres::Postgres::new("postgresql://app@db/app").schema("host"))
+//!     .service(Service::periodic("invoices", invoices, |_ctx, tick: Tick| async move {
+//!         // guard your own writes with the fence: `UPDATE … SET fence = $1 WHERE fence < $1`
+//!         tracing::info!(fence = tick.fence(), "billing");
+//!     }))
+//!     .build()?
+//!     .run()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # How a tick is claimed
+//!
+//! A singleton job on `every = P` numbers its ticks on the **database's clock**: tick `n` is due
+//! at `n × P` since the Unix epoch (so `every = "1h"` runs on the hour, whatever time each replica
+//! started). Every replica wakes at its estimate of the next boundary (measured from the database
+//! clock on each claim, so a replica's own wall clock is never read) and sends **one atomic
+//! statement** that computes `n = floor(now_ms / P)` on the database and claims the job's row only
+//! if the stored tick is older than `n` and no lease is held:
+//!
+//! - one replica's statement updates the row and gets back a **fencing number** (it increases with
+//!   every claim of the job, by any replica), exposed as [`Tick::fence`](crate::Tick::fence), and the
+//!   tick number, [`Tick::slot`](crate::Tick::slot);
+//! - the others update nothing and skip the tick.
+//!
+//! The claim takes a **lease** ([`Schedule::lease`], default 30 s) that the host renews every
+//! third of it while the run lasts. A run whose lease is lost, because another replica took the
+//! job over or because the lease could not be renewed before it ran out, has its token
+//! ([`Context::cancelled`](crate::Context::cancelled)) cancelled at once, and a `WARN` line says
+//! so. The lease is released when the run ends (recording the tick as completed when the run
+//! succeeded) and at shutdown.
+//!
+//! # The guarantee
+//!
+//! | situation | what happens |
+//! |---|---|
+//! | every replica healthy | each tick runs **exactly once**, on one replica |
+//! | replica clocks disagree | no effect: tick numbers and leases use the database clock only |
+//! | a run longer than the period | the next ticks are skipped while the lease is held (runs never overlap, across replicas too) |
+//! | the holder is killed mid-run | its tick is **not run again** (at most once); the lease expires after at most the lease time, and the first tick due after that runs on another replica |
+//! | the holder is stalled (GC pause, network split) past its lease | another replica may claim a later tick; the stalled run's renewal fails and its token is cancelled; its writes carry an older fence, which your writes can reject |
+//! | the database is unreachable | ticks are **skipped**, never run unguarded; each is logged at `WARN` and counted as a failed run; [`ServiceStatus::coordination`](crate::ServiceStatus::coordination) reads [`CoordinationState::Unavailable`]; reconnection backs off from 100 ms to 5 s; runs resume at the first tick after the database is back |
+//! | every replica was down over a tick | skipped, unless [`CatchUp::Once`]: then the first replica back runs the current tick at once, one run for all the ticks missed since the last completed one |
+//!
+//! So the guarantee per tick is **at most once**: a tick never runs twice, whatever the replicas'
+//! clocks or the job's length, and a tick runs exactly once when some replica is up and holds or
+//! can reach the database at its boundary. A run whose holder died is not retried (its work may be
+//! half done: make it idempotent or check [`Tick::fence`](crate::Tick::fence)).
+//!
+//! # Failure policy
+//!
+//! A tick skipped because the database is unreachable counts as a failed run. By default
+//! (no `max_failures`) the schedule goes on and the host keeps running through any outage; with
+//! `max_failures = N`, N skipped or failed ticks in a row fail the service, and its failure policy
+//! applies (under the default `stop-host` the host stops and exits 1).
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::clock::deadline;
+use crate::context::Context;
+use crate::error::{BoxError, Error, Failure};
+use crate::schedule::{MissedTicks, Schedule, ScheduleError, Trigger};
+
+/// The default lease of a singleton run: renewed every third of it while the run lasts.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// Woken this long after its estimate of a tick's boundary on the database clock, so that the
+/// estimate's error (half a round trip) rarely makes a claim early.
+const MARGIN: Duration = Duration::from_millis(2);
+
+/// How a set of replicas agrees on which one runs each tick of a [singleton](Schedule::singleton)
+/// job. Configure it with [`Builder::coordination`](crate::Builder::coordination).
+///
+/// The backend that ships is PostgreSQL: [`postgres::Postgres`](crate::postgres::Postgres)
+/// (cargo feature `postgres`) converts into it.
+#[derive(Clone)]
+pub struct Coordination {
+    backend: Arc<dyn Backend>,
+}
+
+impl Coordination {
+    pub(crate) fn new(backend: Arc<dyn Backend>) -> Self {
+        Coordination { backend }
+    }
+}
+
+impl fmt::Debug for Coordination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Coordination")
+            .field("backend", &self.backend.describe())
+            .finish()
+    }
+}
+
+/// What a [singleton](Schedule::singleton) job does about ticks that fell due while every replica
+/// was down.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CatchUp {
+    /// They are skipped; the job runs again at the next tick (default).
+    #[default]
+    Skip,
+    /// The first replica to start runs the current tick at once if it was never claimed: one run
+    /// for all the ticks missed since the last completed one (like anacron).
+    Once,
+}
+
+/// Whether a singleton job reached its coordination backend on its last attempt (in
+/// [`ServiceStatus::coordination`](crate::ServiceStatus::coordination)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum CoordinationState {
+    /// The last claim reached the backend.
+    Available = 1,
+    /// The last claim could not reach the backend: ticks are skipped until it is back.
+    Unavailable = 2,
+}
+
+impl CoordinationState {
+    pub(crate) fn decode(raw: u8) -> Option<Self> {
+        match raw {
+            1 => Some(CoordinationState::Available),
+            2 => Some(CoordinationState::Unavailable),
+            _ => None,
+        }
+    }
+}
+
+/// Why a singleton tick could not be claimed, or a lease renewed or released. Each names the
+/// service.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoordinationError {
+    /// The backend could not be reached or answered with an error.
+    #[error("service `{service}`: coordination backend unavailable: {source}")]
+    Unavailable {
+        /// The singleton job.
+        service: String,
+        /// What the backend said.
+        #[source]
+        source: BoxError,
+    },
+    /// The backend did not answer in time.
+    #[error("service `{service}`: the coordination backend did not answer within {}", humantime::format_duration(*.after))]
+    Timeout {
+        /// The singleton job.
+        service: String,
+        /// How long the host waited.
+        after: Duration,
+    },
+    /// No coordination is configured (only possible for a host built around the builder's check).
+    #[error("service `{service}` is a singleton but the host has no coordination")]
+    NotConfigured {
+        /// The singleton job.
+        service: String,
+    },
+}
+
+/// A singleton job's options, kept in its [`Schedule`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Singleton {
+    /// Set by [`Schedule::singleton`]; `catch_up`/`lease` alone leave it off (a validation error).
+    on: bool,
+    catch_up: CatchUp,
+    lease: Duration,
+}
+
+impl Default for Singleton {
+    fn default() -> Self {
+        Singleton {
+            on: false,
+            catch_up: CatchUp::Skip,
+            lease: DEFAULT_LEASE,
+        }
+    }
+}
+
+/// issue 14: the singleton options of a schedule.
+impl Schedule {
+    /// Runs each tick on one replica only, across every host sharing the
+    /// [coordination](crate::Builder::coordination) (see [`coordination`](crate::coordination) for
+    /// the guarantee). Needs a fixed-rate [`every`](Schedule::every) schedule: its ticks are
+    /// numbered on the database clock, `n × period` since the Unix epoch.
+    pub fn singleton(mut self) -> Self {
+        self.singleton.get_or_insert_with(Singleton::default).on = true;
+        self
+    }
+
+    /// What a [singleton](Self::singleton) job does with ticks missed while every replica was
+    /// down (default [`CatchUp::Skip`]).
+    pub fn catch_up(mut self, policy: CatchUp) -> Self {
+        self.singleton.get_or_insert_with(Singleton::default).catch_up = policy;
+        self
+    }
+
+    /// How long a [singleton](Self::singleton) run's claim lasts without renewal (default
+    /// [`DEFAULT_LEASE`], 30 s): the host renews it every third of it while the run lasts, and a
+    /// replica that dies mid-run blocks the job for at most this long.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.singleton.get_or_insert_with(Singleton::default).lease = lease;
+        self
+    }
+
+    /// Whether this is a [singleton](Self::singleton) job.
+    pub fn is_singleton(&self) -> bool {
+        self.singleton.is_some_and(|s| s.on)
+    }
+}
+
+/// Checks a schedule's singleton options (from [`Schedule::validate`]).
+pub(crate) fn validate(schedule: &Schedule) -> Result<(), ScheduleError> {
+    let Some(singleton) = &schedule.singleton else {
+        return Ok(());
+    };
+    if !singleton.on {
+        return Err(ScheduleError::Singleton(
+            "`catch_up` and `lease` only apply to singleton jobs: add `singleton`",
+        ));
+    }
+    match &schedule.trigger {
+        Trigger::Every(_) => {}
+        Trigger::FixedDelay(_) => {
+            return Err(ScheduleError::Singleton(
+                "a singleton job needs a fixed-rate `every` schedule: its ticks are numbered on the database \
+                 clock, and `fixed_delay` has no ticks to number; use `every`",
+            ));
+        }
+        #[cfg(feature = "cron")]
+        Trigger::Cron(_) => {
+            return Err(ScheduleError::Singleton(
+                "singleton cron jobs are not supported yet: use `every` (a singleton `every = \"1d\"` runs at \
+                 midnight UTC, `every = \"1h\"` on the hour)",
+            ));
+        }
+    }
+    if !schedule.initial_delay.is_zero() {
+        return Err(ScheduleError::Singleton(
+            "`initial_delay` does not apply to a singleton job: its ticks are on the database clock's grid \
+             (multiples of the period since the Unix epoch); remove it",
+        ));
+    }
+    if schedule.missed != MissedTicks::Skip {
+        return Err(ScheduleError::Singleton(
+            "a singleton job skips the ticks missed while its previous run lasts; remove `missed_ticks`, and use \
+             `catch_up = \"once\"` for ticks missed while every replica was down",
+        ));
+    }
+    if singleton.lease < Duration::from_millis(30) {
+        return Err(ScheduleError::Singleton(
+            "the lease of a singleton job must be at least 30 ms (it is renewed every third of it)",
+        ));
+    }
+    Ok(())
+}
+
+/// At build time: a singleton job needs coordination, and the coordination a valid configuration.
+pub(crate) fn check<'a>(
+    coordination: Option<&Coordination>,
+    mut services: impl Iterator<Item = (&'a str, Option<&'a Schedule>)>,
+) -> Result<(), Error> {
+    if coordination.is_none() {
+        if let Some((name, _)) = services.find(|(_, s)| s.is_some_and(Schedule::is_singleton)) {
+            return Err(Error::InvalidSchedule {
+                service: name.to_owned(),
+                source: ScheduleError::SingletonWithoutCoordination,
+            });
+        }
+    }
+    if let Some(coordination) = coordination {
+        coordination
+            .backend
+            .check()
+            .map_err(|reason| Error::InvalidCoordination { reason })?;
+    }
+    Ok(())
+}
+
+/// A boxed future: the backend is a trait object (one per host, chosen at run time).
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a backend's claim statement answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ClaimRow {
+    /// The database clock, in milliseconds since the Unix epoch, when the statement ran.
+    pub(crate) now_ms: i64,
+    /// The tick due at `now_ms`: `floor(now_ms / period_ms)`.
+    pub(crate) tick: i64,
+    /// Set when this call claimed `tick`: the job's new fencing number.
+    pub(crate) fence: Option<i64>,
+    /// The last completed tick stored before the claim (catch-up's log line).
+    pub(crate) completed: Option<i64>,
+}
+
+/// A claim request.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClaimRequest<'a> {
+    pub(crate) job: &'a str,
+    pub(crate) period_ms: i64,
+    /// Claim only a tick at or after this one (`i64::MAX`: only read the clock).
+    pub(crate) min_tick: i64,
+    pub(crate) lease: Duration,
+}
+
+/// A coordination backend: one atomic claim, renewal and release, each one round trip.
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// What it is, for `Debug`.
+    fn describe(&self) -> String;
+    /// Checks the configuration at build time.
+    fn check(&self) -> Result<(), String>;
+    /// Claims the tick due now on the backend's clock, if it is at least `min_tick`, was never
+    /// claimed, and no lease is held.
+    fn claim<'a>(&'a self, request: ClaimRequest<'a>) -> BoxFuture<'a, Result<ClaimRow, BoxError>>;
+    /// Extends the lease of claim `fence`; `false`: the claim is no longer the job's.
+    fn renew<'a>(&'a self, job: &'a str, fence: i64, lease: Duration) -> BoxFuture<'a, Result<bool, BoxError>>;
+    /// Ends the lease of claim `fence`, recording its tick as completed when `completed`.
+    fn release<'a>(&'a self, job: &'a str, fence: i64, completed: bool) -> BoxFuture<'a, Result<(), BoxError>>;
+}
+
+/// The claim a run holds, as its [`Tick`](crate::Tick) shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Claimed {
+    pub(crate) fence: u64,
+    pub(crate) tick: i64,
+}
+
+/// The driver of the periodic loop of a singleton job; `None` for every other job.
+pub(crate) fn driver(schedule: &Schedule, ctx: &Context) -> Option<Driver> {
+    let singleton = schedule.singleton.filter(|s| s.on)?;
+    // Only `every` is accepted by `validate`; anything else would get no backend, so every claim
+    // fails and no tick ever runs unguarded.
+    let (period, backend) = match &schedule.trigger {
+        Trigger::Every(period) => (*period, ctx.host().coordination().map(|c| c.backend.clone())),
+        _ => (Duration::from_secs(1), None),
+    };
+    Some(Driver {
+        backend,
+        ctx: ctx.clone(),
+        // Validated: at least 1 ms.
+        period_ms: i64::try_from(period.as_millis()).unwrap_or(i64::MAX).max(1),
+        lease: singleton.lease,
+        // `None`: read the clock first and wait for the next boundary; `i64::MIN`: catch up.
+        min_tick: match singleton.catch_up {
+            CatchUp::Skip => None,
+            CatchUp::Once => Some(i64::MIN),
+        },
+        anchor: None,
+        next_due: Instant::now(),
+    })
+}
+
+/// Where a singleton job is on the database clock's grid.
+///
+/// Invariants: the driver never decides alone that a tick is its own (only a claim the backend
+/// answered with a fence does); its clock estimate (`anchor`) only decides when to ask, so an
+/// estimate that is off costs an extra round trip or a late run, never a duplicate.
+pub(crate) struct Driver {
+    backend: Option<Arc<dyn Backend>>,
+    ctx: Context,
+    period_ms: i64,
+    lease: Duration,
+    /// The first tick this replica may still claim.
+    min_tick: Option<i64>,
+    /// A local instant and the database clock (ms since the epoch) at that instant.
+    anchor: Option<(Instant, i64)>,
+    next_due: Instant,
+}
+
+impl Driver {
+    /// When to try the next claim.
+    pub(crate) fn next_due(&self) -> Instant {
+        self.next_due
+    }
+
+    /// The local instant of tick `tick`'s boundary, by the last clock reading.
+    fn boundary(&self, tick: i64) -> Instant {
+        let Some((at, db_ms)) = self.anchor else {
+            return Instant::now();
+        };
+        let target = tick.saturating_mul(self.period_ms);
+        let ahead = u64::try_from(target.saturating_sub(db_ms)).unwrap_or(0);
+        deadline(deadline(at, Duration::from_millis(ahead)), MARGIN)
+    }
+
+    /// The tick due now, by the last clock reading.
+    fn estimated_tick(&self) -> Option<i64> {
+        let (at, db_ms) = self.anchor?;
+        let since = i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
+        Some(db_ms.saturating_add(since) / self.period_ms.max(1))
+    }
+
+    /// Tries to claim the tick due now. `Ok(None)`: not this replica's tick (or not due yet, or
+    /// shutdown began); `Err`: the backend is unreachable and the tick is skipped.
+    pub(crate) async fn claim(&mut self) -> Result<Option<Lease>, Failure> {
+        let ctx = &self.ctx;
+        let name = ctx.name();
+        let status = ctx.status();
+        let Some(backend) = self.backend.clone() else {
+            self.next_due = deadline(Instant::now(), Duration::from_secs(1));
+            return Err(Failure::Error(Box::new(CoordinationError::NotConfigured {
+                service: name.to_owned(),
+            })));
+        };
+        let request = ClaimRequest {
+            job: name,
+            period_ms: self.period_ms,
+            min_tick: self.min_tick.unwrap_or(i64::MAX),
+            lease: self.lease,
+        };
+        let limit = query_timeout(self.lease);
+        let sent = Instant::now();
+        let answer = tokio::select! {
+            biased;
+            _ = ctx.service_token().cancelled() => return Ok(None),
+            answer = tokio::time::timeout(limit, backend.claim(request)) => answer,
+        };
+        let received = Instant::now();
+        let row = match answer {
+            Ok(Ok(row)) => row,
+            failed => {
+                status.set_coordination(CoordinationState::Unavailable);
+                let error = match failed {
+                    Ok(Err(source)) => CoordinationError::Unavailable {
+                        service: name.to_owned(),
+                        source,
+                    },
+                    _ => CoordinationError::Timeout {
+                        service: name.to_owned(),
+                        after: limit,
+                    },
+                };
+                // Skip the tick due now by the last clock reading; without one, retry in a second.
+                match self.estimated_tick() {
+                    Some(now) => {
+                        let next = now.saturating_add(1).max(self.min_tick.unwrap_or(i64::MIN));
+                        self.min_tick = Some(next);
+                        self.next_due = self.boundary(next);
+                    }
+                    None => {
+                        let retry = Duration::from_millis(u64::try_from(self.period_ms).unwrap_or(1000)).min(Duration::from_secs(1));
+                        self.next_due = deadline(Instant::now(), retry);
+                    }
+                }
+                return Err(Failure::Error(Box::new(error)));
+            }
+        };
+        status.set_coordination(CoordinationState::Available);
+        let half_trip = received.saturating_duration_since(sent) / 2;
+        self.anchor = Some((deadline(sent, half_trip), row.now_ms));
+        match (row.fence, self.min_tick) {
+            (Some(fence), _) => {
+                self.min_tick = Some(row.tick.saturating_add(1));
+                self.next_due = self.boundary(row.tick.saturating_add(1));
+                if ctx.service_token().is_cancelled() {
+                    // Shutdown began while claiming: no run starts now.
+                    let _ = tokio::time::timeout(limit, backend.release(name, fence, false)).await;
+                    return Ok(None);
+                }
+                let missed = row
+                    .completed
+                    .map_or(0, |done| row.tick.saturating_sub(done).saturating_sub(1));
+                if missed > 0 && request.min_tick == i64::MIN {
+                    tracing::info!(tick = row.tick, missed, "catching up: one run for the ticks missed while every replica was down");
+                }
+                tracing::debug!(tick = row.tick, fence, "tick claimed");
+                Ok(Some(Lease::start(backend, ctx, fence, row.tick, self.lease)))
+            }
+            // Early (the estimate was off), or the first reading: wait for the boundary.
+            (None, Some(min)) if row.tick < min && min != i64::MIN => {
+                self.next_due = self.boundary(min);
+                Ok(None)
+            }
+            (None, None) => {
+                self.min_tick = Some(row.tick.saturating_add(1));
+                self.next_due = self.boundary(row.tick.saturating_add(1));
+                Ok(None)
+            }
+            // Claimed by another replica (or its lease is still held): skip it.
+            (None, _) => {
+                tracing::debug!(tick = row.tick, "tick run by another replica");
+                self.min_tick = Some(row.tick.saturating_add(1));
+                self.next_due = self.boundary(row.tick.saturating_add(1));
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// How long a claim, renewal or release may take: half the lease, at most 5 s.
+fn query_timeout(lease: Duration) -> Duration {
+    (lease / 2).min(Duration::from_secs(5))
+}
+
+/// A claimed tick, held while its run lasts: renewed from a task of its own, released at the end.
+pub(crate) struct Lease {
+    claimed: Claimed,
+    fence: i64,
+    ctx: Context,
+    backend: Arc<dyn Backend>,
+    lease: Duration,
+    renewal: tokio::task::JoinHandle<()>,
+}
+
+impl Lease {
+    fn start(backend: Arc<dyn Backend>, ctx: &Context, fence: i64, tick: i64, lease: Duration) -> Lease {
+        let run = ctx.for_run();
+        let renewal = tokio::spawn(renew(backend.clone(), run.clone(), fence, lease).instrument(tracing::Span::current()));
+        Lease {
+            claimed: Claimed {
+                fence: u64::try_from(fence).unwrap_or(0),
+                tick,
+            },
+            fence,
+            ctx: run,
+            backend,
+            lease,
+            renewal,
+        }
+    }
+
+    /// The claim, for the run's [`Tick`](crate::Tick).
+    pub(crate) fn claimed(&self) -> Claimed {
+        self.claimed
+    }
+
+    /// The run's context: its token is cancelled when the lease is lost.
+    pub(crate) fn ctx(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Ends the lease: stops renewing it and releases it, recording the tick as completed when the
+    /// run succeeded. A release that fails is logged; the lease then runs out by itself.
+    pub(crate) async fn release(self, completed: bool) {
+        self.renewal.abort();
+        let limit = query_timeout(self.lease);
+        let name = self.ctx.name();
+        match tokio::time::timeout(limit, self.backend.release(name, self.fence, completed)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(fence = self.fence, %error, "could not release the lease; it expires by itself");
+            }
+            Err(_) => tracing::warn!(fence = self.fence, "releasing the lease timed out; it expires by itself"),
+        }
+    }
+}
+
+impl Drop for Lease {
+    /// A run dropped mid-way (aborted at the shutdown timeout) stops renewing; its lease runs out.
+    fn drop(&mut self) {
+        self.renewal.abort();
+    }
+}
+
+/// Renews the lease every third of it; cancels the run's token when the lease is lost: taken over,
+/// or not renewed before it ran out (by this replica's clock, counted from the last renewal sent).
+async fn renew(backend: Arc<dyn Backend>, run: Context, fence: i64, lease: Duration) {
+    let every = lease / 3;
+    let limit = query_timeout(lease);
+    let mut valid_until = deadline(Instant::now(), lease);
+    loop {
+        tokio::time::sleep(every).await;
+        let sent = Instant::now();
+        match tokio::time::timeout(limit, backend.renew(run.name(), fence, lease)).await {
+            Ok(Ok(true)) => valid_until = deadline(sent, lease),
+            Ok(Ok(false)) => {
+                tracing::warn!(fence, "lease lost: another replica took the job over; the run is cancelled");
+                run.token().cancel();
+                return;
+            }
+            failed => {
+                let error = match failed {
+                    Ok(Err(error)) => error.to_string(),
+                    _ => format!("no answer within {}", humantime::format_duration(limit)),
+                };
+                // The next attempt would come after the lease may have run out: it is lost now.
+                if deadline(Instant::now(), every) >= valid_until {
+                    tracing::warn!(fence, %error, "lease lost: it could not be renewed before it ran out; the run is cancelled");
+                    run.token().cancel();
+                    return;
+                }
+                tracing::warn!(fence, %error, "could not renew the lease; retrying");
+            }
+        }
+    }
+}
