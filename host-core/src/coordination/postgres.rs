@@ -181,7 +181,7 @@ impl Pg {
         // caller gets the clock and the tick back.
         let claim_sql = format!(
             "WITH due AS (
-                 SELECT now_ms, div(now_ms, $2::bigint) AS tick
+                 SELECT now_ms, now_ms / $2::bigint AS tick
                  FROM (SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms) AS clock
              ), claimed AS (
                  INSERT INTO {table} AS j (job, tick, fence, holder, lease_until, claimed_at)
