@@ -66,8 +66,11 @@
 //! `max_failures = N`, N skipped or failed ticks in a row fail the service, and its failure policy
 //! applies (under the default `stop-host` the host stops and exits 1).
 
+mod in_process;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+
+pub use in_process::InProcess;
 
 use std::fmt;
 use std::future::Future;
