@@ -172,8 +172,8 @@ impl<J: Job> Body for Periodic<J> {
                     }
                 }
             };
-            if let Some(lease) = lease {
-                lease.release(outcome.is_ok()).await; // issue 14
+            if let (Some(driver), Some(lease)) = (&mut singleton, lease) {
+                driver.finish(lease, outcome.is_ok()).await; // issue 14
             }
             let ended = Instant::now();
             status.run_ended(*epoch, ended);

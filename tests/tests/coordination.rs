@@ -86,6 +86,24 @@ async fn two_replicas_run_each_tick_once_on_the_database_clock() {
     assert_eq!(shared.round_trips(), 2 + 10 * 3);
 }
 
+/// Runs of 2.5 s on a 1 s period, two replicas: the ticks due while a run holds the lease are
+/// skipped by both (by the holder too, when its run ends), so runs never overlap across replicas
+/// and stay on the grid.
+#[tokio::test(start_paused = true)]
+async fn ticks_due_while_a_run_holds_the_lease_are_skipped_everywhere() {
+    let shared = InProcess::starting_at(EPOCH_MS);
+    let log: Log = Arc::default();
+    let begin = Instant::now();
+    let hosts = vec![
+        replica("a", every_second(), &shared, &log, begin, ms(2_500)),
+        replica("b", every_second(), &shared, &log, begin, ms(2_500)),
+    ];
+    run_all(hosts, ms(10_500)).await;
+    let log = log.lock().unwrap().clone();
+    let runs: Vec<(i64, Duration)> = log.iter().map(|r| (r.1 - T0, r.3)).collect();
+    assert_eq!(runs, [(1, ms(1_002)), (4, ms(4_002)), (7, ms(7_002)), (10, ms(10_002))]);
+}
+
 /// An ordinary job's tick has no fence and no slot.
 #[tokio::test(start_paused = true)]
 async fn ordinary_jobs_have_no_fence() {
@@ -224,6 +242,24 @@ fn a_singleton_without_coordination_is_a_build_error() {
     );
     assert_eq!(error.exit_code(), std::process::ExitCode::from(2));
     assert!(error.to_string().contains("Host::builder().coordination("), "{error}");
+}
+
+/// A PostgreSQL URL that does not parse, or an empty table name, is a build error (exit code 2).
+#[test]
+fn an_invalid_postgres_configuration_is_a_build_error() {
+    for pg in [
+        host::postgres::Postgres::new("postgresql://host:notaport/db"),
+        host::postgres::Postgres::new("postgresql:///db").table(""),
+    ] {
+        let error = builder()
+            .coordination(pg)
+            .service(Service::periodic("billing", every_second(), |_, _| async {}))
+            .build()
+            .err()
+            .unwrap();
+        assert!(matches!(error, Error::InvalidCoordination { .. }), "{error}");
+        assert_eq!(error.exit_code(), std::process::ExitCode::from(2));
+    }
 }
 
 /// What `singleton` cannot be combined with, by hand as by the macro.

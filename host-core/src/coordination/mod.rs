@@ -412,6 +412,19 @@ impl Driver {
         Some(db_ms.saturating_add(since) / self.period_ms.max(1))
     }
 
+    /// After a run: releases its lease, and skips the ticks whose boundary passed while it ran
+    /// (the others skipped them too: the lease was held), as [`MissedTicks::Skip`] does.
+    pub(crate) async fn finish(&mut self, lease: Lease, completed: bool) {
+        lease.release(completed).await;
+        if self.next_due < Instant::now() {
+            if let Some(now) = self.estimated_tick() {
+                let next = now.saturating_add(1);
+                self.min_tick = Some(next);
+                self.next_due = self.boundary(next);
+            }
+        }
+    }
+
     /// Tries to claim the tick due now. `Ok(None)`: not this replica's tick (or not due yet, or
     /// shutdown began); `Err`: the backend is unreachable and the tick is skipped.
     pub(crate) async fn claim(&mut self) -> Result<Option<Lease>, Failure> {

@@ -163,6 +163,7 @@ impl Pg {
         let table = format!("{schema}.{}", quote(&pg.table));
         let ddl = format!(
             "BEGIN;
+             SET LOCAL client_min_messages = warning;
              SELECT pg_advisory_xact_lock(hashtext('host singleton jobs schema'));
              CREATE SCHEMA IF NOT EXISTS {schema};
              CREATE TABLE IF NOT EXISTS {table} (
