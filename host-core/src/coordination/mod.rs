@@ -101,11 +101,89 @@ const MARGIN: Duration = Duration::from_millis(2);
 #[derive(Clone)]
 pub struct Coordination {
     backend: Arc<dyn Backend>,
+    /// The database clock as this host estimates it, shared by all its singleton jobs.
+    clock: Arc<DbClock>,
 }
 
 impl Coordination {
     pub(crate) fn new(backend: Arc<dyn Backend>) -> Self {
-        Coordination { backend }
+        Coordination {
+            backend,
+            clock: Arc::new(DbClock::new()),
+        }
+    }
+}
+
+/// The database clock, estimated from the claims' answers the way NTP does: a reading taken
+/// between sending a statement and receiving its answer is placed at the midpoint, with half the
+/// round trip as its uncertainty, and the most certain reading wins (aged by 100 ppm, a generous
+/// bound on the drift between two machines' clocks). Statements queued behind others (1 000 jobs
+/// firing on the same second share one connection) have long round trips and so do not spoil it.
+///
+/// Only *when* to send a claim depends on it; *which* tick a claim takes is decided by the
+/// database, so an estimate that is off makes a claim late or costs one more round trip, never
+/// a duplicate.
+pub(crate) struct DbClock {
+    base: Instant,
+    best: std::sync::Mutex<Option<Reading>>,
+}
+
+#[derive(Clone, Copy)]
+struct Reading {
+    /// Database clock (µs since the Unix epoch) minus local µs since `base`.
+    offset_us: i64,
+    uncertainty: Duration,
+    taken: Instant,
+}
+
+impl DbClock {
+    fn new() -> Self {
+        DbClock {
+            base: Instant::now(),
+            best: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn local_us(&self, at: Instant) -> i64 {
+        i64::try_from(at.saturating_duration_since(self.base).as_micros()).unwrap_or(i64::MAX)
+    }
+
+    fn best(&self) -> Option<Reading> {
+        *self.best.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A reading of the database clock, `db_ms`, taken between `sent` and `received`.
+    fn observe(&self, sent: Instant, received: Instant, db_ms: i64) {
+        let half = received.saturating_duration_since(sent) / 2;
+        let reading = Reading {
+            offset_us: db_ms.saturating_mul(1000).saturating_sub(self.local_us(deadline(sent, half))),
+            uncertainty: half,
+            taken: received,
+        };
+        let mut best = self.best.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let keep_old = best.is_some_and(|old| {
+            let aged = old.uncertainty + received.saturating_duration_since(old.taken) / 10_000;
+            aged < reading.uncertainty
+        });
+        if !keep_old {
+            *best = Some(reading);
+        }
+    }
+
+    /// The database clock (ms since the epoch) at `at`.
+    fn db_ms(&self, at: Instant) -> Option<i64> {
+        let best = self.best()?;
+        Some(self.local_us(at).saturating_add(best.offset_us).div_euclid(1000))
+    }
+
+    /// The local instant at which the database clock reads `db_ms` (now, if that has passed or
+    /// there is no reading yet).
+    fn instant(&self, db_ms: i64) -> Instant {
+        let Some(best) = self.best() else {
+            return Instant::now();
+        };
+        let local = db_ms.saturating_mul(1000).saturating_sub(best.offset_us);
+        deadline(self.base, Duration::from_micros(u64::try_from(local).unwrap_or(0)))
     }
 }
 
@@ -352,12 +430,14 @@ pub(crate) fn driver(schedule: &Schedule, ctx: &Context) -> Option<Driver> {
     let singleton = schedule.singleton.filter(|s| s.on)?;
     // Only `every` is accepted by `validate`; anything else would get no backend, so every claim
     // fails and no tick ever runs unguarded.
+    let coordination = ctx.host().coordination();
     let (period, backend) = match &schedule.trigger {
-        Trigger::Every(period) => (*period, ctx.host().coordination().map(|c| c.backend.clone())),
+        Trigger::Every(period) => (*period, coordination.map(|c| c.backend.clone())),
         _ => (Duration::from_secs(1), None),
     };
     Some(Driver {
         backend,
+        clock: coordination.map_or_else(|| Arc::new(DbClock::new()), |c| c.clock.clone()),
         ctx: ctx.clone(),
         // Validated: at least 1 ms.
         period_ms: i64::try_from(period.as_millis()).unwrap_or(i64::MAX).max(1),
@@ -367,7 +447,6 @@ pub(crate) fn driver(schedule: &Schedule, ctx: &Context) -> Option<Driver> {
             CatchUp::Skip => None,
             CatchUp::Once => Some(i64::MIN),
         },
-        anchor: None,
         next_due: Instant::now(),
     })
 }
@@ -375,7 +454,7 @@ pub(crate) fn driver(schedule: &Schedule, ctx: &Context) -> Option<Driver> {
 /// Where a singleton job is on the database clock's grid.
 ///
 /// Invariants: the driver never decides alone that a tick is its own (only a claim the backend
-/// answered with a fence does); its clock estimate (`anchor`) only decides when to ask, so an
+/// answered with a fence does); the clock estimate ([`DbClock`]) only decides when to ask, so an
 /// estimate that is off costs an extra round trip or a late run, never a duplicate.
 pub(crate) struct Driver {
     backend: Option<Arc<dyn Backend>>,
@@ -384,8 +463,7 @@ pub(crate) struct Driver {
     lease: Duration,
     /// The first tick this replica may still claim.
     min_tick: Option<i64>,
-    /// A local instant and the database clock (ms since the epoch) at that instant.
-    anchor: Option<(Instant, i64)>,
+    clock: Arc<DbClock>,
     next_due: Instant,
 }
 
@@ -397,19 +475,12 @@ impl Driver {
 
     /// The local instant of tick `tick`'s boundary, by the last clock reading.
     fn boundary(&self, tick: i64) -> Instant {
-        let Some((at, db_ms)) = self.anchor else {
-            return Instant::now();
-        };
-        let target = tick.saturating_mul(self.period_ms);
-        let ahead = u64::try_from(target.saturating_sub(db_ms)).unwrap_or(0);
-        deadline(deadline(at, Duration::from_millis(ahead)), MARGIN)
+        deadline(self.clock.instant(tick.saturating_mul(self.period_ms)), MARGIN)
     }
 
     /// The tick due now, by the last clock reading.
     fn estimated_tick(&self) -> Option<i64> {
-        let (at, db_ms) = self.anchor?;
-        let since = i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
-        Some(db_ms.saturating_add(since) / self.period_ms.max(1))
+        Some(self.clock.db_ms(Instant::now())? / self.period_ms.max(1))
     }
 
     /// After a run: releases its lease, and skips the ticks whose boundary passed while it ran
@@ -481,8 +552,7 @@ impl Driver {
             }
         };
         status.set_coordination(CoordinationState::Available);
-        let half_trip = received.saturating_duration_since(sent) / 2;
-        self.anchor = Some((deadline(sent, half_trip), row.now_ms));
+        self.clock.observe(sent, received, row.now_ms);
         match (row.fence, self.min_tick) {
             (Some(fence), _) => {
                 self.min_tick = Some(row.tick.saturating_add(1));
