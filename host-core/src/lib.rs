@@ -33,6 +33,8 @@
 //! - [`Context`]: what each service receives: its name, a cancellation token (a child of the host's),
 //!   and a [`HostHandle`] that can stop the host, await its [`Phase`]s and read the
 //!   [status snapshot](HostHandle::status).
+//! - [`Schedule::singleton`] + [`Builder::coordination`]: a periodic job whose every tick runs on
+//!   one replica only, across processes sharing a PostgreSQL database ([`coordination`]).
 //! - [`Error`]: every failure, typed, naming the service; [`Error::exit_code`] maps it to the exit
 //!   codes in the README.
 //!
@@ -47,7 +49,7 @@
 //! - `cron` (default): cron schedules with IANA time zones ([`cron`] module).
 //! - `signals` (default): SIGINT/SIGTERM handling (Ctrl+C on Windows).
 //! - `postgres`: [singleton](Schedule::singleton) periodic jobs across replicas, coordinated
-//!   through PostgreSQL ([`postgres::Postgres`], see [`coordination`]).
+//!   through PostgreSQL (`host::postgres::Postgres`, see [`coordination`]).
 #![warn(missing_docs)]
 
 // The runtime, in the order data flows: what users write and build, the builder, the host's run,
@@ -76,9 +78,9 @@ mod watchdog; // signals and the shutdown deadline, watched from a thread of its
 
 pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use context::Context;
-pub use coordination::{CatchUp, Coordination, CoordinationError, CoordinationState}; // issue 14
 #[cfg(feature = "postgres")]
 pub use coordination::postgres; // issue 14
+pub use coordination::{CatchUp, Coordination, CoordinationError, CoordinationState}; // issue 14
 pub use error::{BoxError, Error, Failure, ServiceFailure};
 pub use handle::{HostHandle, Phase};
 pub use host::{Host, run};

@@ -37,7 +37,9 @@ fn append(path: &str, line: &str) {
 }
 
 fn unix_ms() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
 }
 
 fn main() -> ExitCode {
@@ -62,7 +64,10 @@ fn main() -> ExitCode {
         async move {
             let (slot, fence) = (tick.slot().unwrap_or(-1), tick.fence().unwrap_or(0));
             let pid = std::process::id();
-            append(&runs_file, &format!("start {slot} {fence} {replica} {pid} {}", unix_ms()));
+            append(
+                &runs_file,
+                &format!("start {slot} {fence} {replica} {pid} {}", unix_ms()),
+            );
             tokio::select! {
                 _ = ctx.cancelled() => tracing::warn!(slot, "run cancelled"),
                 _ = tokio::time::sleep(run_for) => {}

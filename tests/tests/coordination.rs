@@ -34,7 +34,9 @@ fn replica(
     let job = move |ctx: Context, tick: Tick| {
         let log = log.clone();
         async move {
-            log.lock().unwrap().push((name, tick.slot().unwrap(), tick.fence().unwrap(), begin.elapsed()));
+            log.lock()
+                .unwrap()
+                .push((name, tick.slot().unwrap(), tick.fence().unwrap(), begin.elapsed()));
             tokio::select! {
                 _ = ctx.cancelled() => {}
                 _ = tokio::time::sleep(run_for) => {}
@@ -139,7 +141,12 @@ async fn an_unreachable_backend_skips_ticks_and_shows_in_the_status() {
     let status = handle.status().remove(0);
     assert_eq!(status.coordination, Some(CoordinationState::Unavailable));
     assert_eq!(status.failures, 3);
-    assert!(status.last_error.unwrap().contains("service `billing`: coordination backend unavailable"));
+    assert!(
+        status
+            .last_error
+            .unwrap()
+            .contains("service `billing`: coordination backend unavailable")
+    );
     shared.set_available(true);
     tokio::time::sleep(secs(4)).await;
     assert_eq!(handle.status()[0].coordination, Some(CoordinationState::Available));
@@ -156,7 +163,14 @@ async fn max_failures_decides_whether_an_outage_stops_the_host() {
     let shared = InProcess::starting_at(EPOCH_MS);
     shared.set_available(false);
     let log: Log = Arc::default();
-    let host = replica("a", every_second().max_failures(2), &shared, &log, Instant::now(), ms(100));
+    let host = replica(
+        "a",
+        every_second().max_failures(2),
+        &shared,
+        &log,
+        Instant::now(),
+        ms(100),
+    );
     let error = host.run().await.unwrap_err();
     assert!(matches!(error, Error::ServiceFailed { .. }), "{error}");
     assert_eq!(error.exit_code(), std::process::ExitCode::from(1));
@@ -269,13 +283,24 @@ fn singleton_schedules_are_validated() {
         Schedule::fixed_delay(secs(1)).singleton(),
         Schedule::cron("0 * * * *").singleton(),
         Schedule::every(secs(1)).singleton().initial_delay(secs(1)),
-        Schedule::every(secs(1)).singleton().missed_ticks(host::MissedTicks::Burst),
+        Schedule::every(secs(1))
+            .singleton()
+            .missed_ticks(host::MissedTicks::Burst),
         Schedule::every(secs(1)).singleton().lease(ms(10)),
         Schedule::every(secs(1)).catch_up(CatchUp::Once),
     ];
     for schedule in invalid {
-        assert!(matches!(schedule.validate(), Err(ScheduleError::Singleton(_))), "{schedule}");
+        assert!(
+            matches!(schedule.validate(), Err(ScheduleError::Singleton(_))),
+            "{schedule}"
+        );
     }
-    assert!(Schedule::every(secs(1)).singleton().catch_up(CatchUp::Once).validate().is_ok());
+    assert!(
+        Schedule::every(secs(1))
+            .singleton()
+            .catch_up(CatchUp::Once)
+            .validate()
+            .is_ok()
+    );
     assert!(Schedule::every(secs(1)).singleton().is_singleton());
 }

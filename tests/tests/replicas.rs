@@ -20,13 +20,20 @@ fn three_replicas_run_every_tick_exactly_once() {
     let Some(url) = database_url() else { return };
     let cluster = Cluster::new(url, "once");
     let procs: Vec<_> = ["r1", "r2", "r3"].iter().map(|r| cluster.start(r, &[])).collect();
-    let first = cluster.wait_runs("a first run", |runs| !runs.0.is_empty()).first_tick().unwrap();
+    let first = cluster
+        .wait_runs("a first run", |runs| !runs.0.is_empty())
+        .first_tick()
+        .unwrap();
     cluster.wait_runs("20 ticks", |runs| runs.last_tick().is_some_and(|t| t >= first + 20));
     let outs = stop_all(procs);
     let runs = cluster.runs();
     let last = runs.last_tick().unwrap();
     assert!(runs.duplicates().is_empty(), "ticks run twice: {:?}", runs.duplicates());
-    assert!(runs.missing(first, last).is_empty(), "ticks missed: {:?}", runs.missing(first, last));
+    assert!(
+        runs.missing(first, last).is_empty(),
+        "ticks missed: {:?}",
+        runs.missing(first, last)
+    );
     assert!(last - first >= 20, "{first}..{last}");
     assert!(runs.fences_increase(), "{runs:?}");
     for out in outs {
@@ -45,14 +52,21 @@ fn a_replica_with_a_skewed_wall_clock_causes_no_duplicate() {
         cluster.start("r2", &[]),
         cluster.start("skewed", &[("REPLICA_SKEW_MS", "5000")]),
     ];
-    let first = cluster.wait_runs("a first run", |runs| !runs.0.is_empty()).first_tick().unwrap();
+    let first = cluster
+        .wait_runs("a first run", |runs| !runs.0.is_empty())
+        .first_tick()
+        .unwrap();
     cluster.wait_runs("10 ticks", |runs| runs.last_tick().is_some_and(|t| t >= first + 10));
     let outs = stop_all(procs);
     assert!(outs[2].contains("wall clock skewed skew_ms=5000"), "{}", outs[2]);
     let runs = cluster.runs();
     let last = runs.last_tick().unwrap();
     assert!(runs.duplicates().is_empty(), "ticks run twice: {:?}", runs.duplicates());
-    assert!(runs.missing(first, last).is_empty(), "ticks missed: {:?}", runs.missing(first, last));
+    assert!(
+        runs.missing(first, last).is_empty(),
+        "ticks missed: {:?}",
+        runs.missing(first, last)
+    );
 }
 
 /// `kill -9` of the replica holding the lease mid-run (runs last 700 ms, the lease is 3 s): its
@@ -64,13 +78,19 @@ fn killing_the_lease_holder_mid_run_hands_the_job_over_within_the_lease() {
     let cluster = Cluster::new(url, "kill");
     let env = [("REPLICA_RUN", "700ms"), ("REPLICA_LEASE", "3s")];
     let mut procs: Vec<_> = ["r1", "r2", "r3"].iter().map(|r| cluster.start(r, &env)).collect();
-    let first = cluster.wait_runs("a first run", |runs| !runs.0.is_empty()).first_tick().unwrap();
+    let first = cluster
+        .wait_runs("a first run", |runs| !runs.0.is_empty())
+        .first_tick()
+        .unwrap();
     // A run in progress, a few ticks in.
     let runs = cluster.wait_runs("a run in progress", |runs| {
         runs.0.iter().any(|r| r.tick >= first + 2 && !r.ended)
     });
     let victim = runs.0.iter().find(|r| r.tick >= first + 2 && !r.ended).unwrap().clone();
-    let at = procs.iter().position(|p| p.id() == victim.pid).expect("the victim is one of ours");
+    let at = procs
+        .iter()
+        .position(|p| p.id() == victim.pid)
+        .expect("the victim is one of ours");
     let killed = procs.remove(at);
     killed.signal("KILL");
     let killed_at = unix_ms();
@@ -98,7 +118,11 @@ fn killing_the_lease_holder_mid_run_hands_the_job_over_within_the_lease() {
     );
     // From the takeover on, every tick exactly once again.
     let last = runs.last_tick().unwrap();
-    assert!(runs.missing(next.tick, last).is_empty(), "{:?}", runs.missing(next.tick, last));
+    assert!(
+        runs.missing(next.tick, last).is_empty(),
+        "{:?}",
+        runs.missing(next.tick, last)
+    );
     assert!(runs.fences_increase(), "{runs:?}");
 }
 
@@ -125,12 +149,21 @@ fn catch_up_runs_a_tick_missed_while_every_replica_was_down_once() {
     let current = spawned_at / 2000;
     let mut second = cluster.start("r2", &env);
     let line = second.wait_for("catching up");
-    assert!(line.contains(&format!("missed={}", current - last_before - 1)), "{line}");
-    let runs = cluster.wait_runs("the next regular run", |runs| runs.last_tick().is_some_and(|t| t > current));
+    assert!(
+        line.contains(&format!("missed={}", current - last_before - 1)),
+        "{line}"
+    );
+    let runs = cluster.wait_runs("the next regular run", |runs| {
+        runs.last_tick().is_some_and(|t| t > current)
+    });
     stop_all(vec![second]);
     let after: Vec<_> = runs.0.iter().filter(|r| r.tick > last_before).collect();
     assert_eq!(after[0].tick, current, "{runs:?}");
-    assert!(after[0].start_ms < (current + 1) * 2000, "ran before the next boundary: {:?}", after[0]);
+    assert!(
+        after[0].start_ms < (current + 1) * 2000,
+        "ran before the next boundary: {:?}",
+        after[0]
+    );
     assert_eq!(after[1].tick, current + 1, "{runs:?}");
     // The ticks missed while down were not run one by one.
     assert!(runs.missing(last_before + 1, current - 1).len() as i64 == current - last_before - 1);

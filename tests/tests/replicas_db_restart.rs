@@ -33,7 +33,10 @@ fn a_database_restart_causes_no_duplicate_and_runs_resume() {
     let Some(url) = database_url() else { return };
     let cluster = Cluster::new(url, "restart");
     let procs: Vec<_> = ["r1", "r2", "r3"].iter().map(|r| cluster.start(r, &[])).collect();
-    let first = cluster.wait_runs("a first run", |runs| !runs.0.is_empty()).first_tick().unwrap();
+    let first = cluster
+        .wait_runs("a first run", |runs| !runs.0.is_empty())
+        .first_tick()
+        .unwrap();
     cluster.wait_runs("3 ticks", |runs| runs.last_tick().is_some_and(|t| t >= first + 3));
     pg_ctl("stop");
     let stopped_at = unix_ms();
@@ -57,7 +60,8 @@ fn a_database_restart_causes_no_duplicate_and_runs_resume() {
     assert!(during.is_empty(), "runs while the database was down: {during:?}");
     assert!(resumed.0.iter().any(|r| r.start_ms > started_at));
     assert!(
-        outs.iter().any(|o| o.contains("tick skipped: coordination unavailable")),
+        outs.iter()
+            .any(|o| o.contains("tick skipped: coordination unavailable")),
         "no replica logged the skipped ticks:\n{}",
         outs.join("\n")
     );

@@ -12,7 +12,7 @@ use super::{Backend, BoxFuture, ClaimRequest, ClaimRow, Coordination};
 use crate::error::BoxError;
 
 /// Coordinates the hosts of one process that share it (clone it into each builder), the way
-/// [`Postgres`](crate::postgres::Postgres) coordinates processes: same claim, lease and fence rules,
+/// `host::postgres::Postgres` coordinates processes: same claim, lease and fence rules,
 /// with tokio's clock as the "database clock". For tests of singleton jobs, under
 /// `#[tokio::test(start_paused = true)]` too.
 ///

@@ -1,6 +1,6 @@
 //! Singleton periodic jobs across replicas (issue 14): each tick of a job marked
 //! [`singleton`](Schedule::singleton) runs on one replica only, coordinated through a database all
-//! replicas share ([`postgres::Postgres`](crate::postgres::Postgres), cargo feature `postgres`).
+//! replicas share (`host::postgres::Postgres`, cargo feature `postgres`).
 //!
 //! ```no_run
 //! # #[cfg(feature = "postgres")]
@@ -25,8 +25,8 @@
 //!
 //! A singleton job on `every = P` numbers its ticks on the **database's clock**: tick `n` is due
 //! at `n × P` since the Unix epoch (so `every = "1h"` runs on the hour, whatever time each replica
-//! started). Every replica wakes at its estimate of the next boundary (measured from the database
-//! clock on each claim, so a replica's own wall clock is never read) and sends **one atomic
+//! started). Every replica wakes at its estimate of the next boundary (the database clock read in
+//! each claim's answer, NTP-style: a replica's own wall clock is never read) and sends **one atomic
 //! statement** that computes `n = floor(now_ms / P)` on the database and claims the job's row only
 //! if the stored tick is older than `n` and no lease is held:
 //!
@@ -53,6 +53,9 @@
 //! | the holder is stalled (GC pause, network split) past its lease | another replica may claim a later tick; the stalled run's renewal fails and its token is cancelled; its writes carry an older fence, which your writes can reject |
 //! | the database is unreachable | ticks are **skipped**, never run unguarded; each is logged at `WARN` and counted as a failed run; [`ServiceStatus::coordination`](crate::ServiceStatus::coordination) reads [`CoordinationState::Unavailable`]; reconnection backs off from 100 ms to 5 s; runs resume at the first tick after the database is back |
 //! | every replica was down over a tick | skipped, unless [`CatchUp::Once`]: then the first replica back runs the current tick at once, one run for all the ticks missed since the last completed one |
+//!
+//! The job's row is keyed by the service name: replicas of one app share it, and two different
+//! apps sharing a database should use a schema or table each (`Postgres::schema`, `Postgres::table`).
 //!
 //! So the guarantee per tick is **at most once**: a tick never runs twice, whatever the replicas'
 //! clocks or the job's length, and a tick runs exactly once when some replica is up and holds or
@@ -96,7 +99,7 @@ const MARGIN: Duration = Duration::from_millis(2);
 /// How a set of replicas agrees on which one runs each tick of a [singleton](Schedule::singleton)
 /// job. Configure it with [`Builder::coordination`](crate::Builder::coordination).
 ///
-/// The backend that ships is PostgreSQL: [`postgres::Postgres`](crate::postgres::Postgres)
+/// The backend that ships is PostgreSQL: `host::postgres::Postgres`
 /// (cargo feature `postgres`) converts into it.
 #[derive(Clone)]
 pub struct Coordination {
@@ -156,13 +159,17 @@ impl DbClock {
     fn observe(&self, sent: Instant, received: Instant, db_ms: i64) {
         let half = received.saturating_duration_since(sent) / 2;
         let reading = Reading {
-            offset_us: db_ms.saturating_mul(1000).saturating_sub(self.local_us(deadline(sent, half))),
+            offset_us: db_ms
+                .saturating_mul(1000)
+                .saturating_sub(self.local_us(deadline(sent, half))),
             uncertainty: half,
             taken: received,
         };
         let mut best = self.best.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let keep_old = best.is_some_and(|old| {
-            let aged = old.uncertainty + received.saturating_duration_since(old.taken) / 10_000;
+            let aged = old
+                .uncertainty
+                .saturating_add(received.saturating_duration_since(old.taken) / 10_000);
             aged < reading.uncertainty
         });
         if !keep_old {
@@ -544,7 +551,8 @@ impl Driver {
                         self.next_due = self.boundary(next);
                     }
                     None => {
-                        let retry = Duration::from_millis(u64::try_from(self.period_ms).unwrap_or(1000)).min(Duration::from_secs(1));
+                        let retry = Duration::from_millis(u64::try_from(self.period_ms).unwrap_or(1000))
+                            .min(Duration::from_secs(1));
                         self.next_due = deadline(Instant::now(), retry);
                     }
                 }
@@ -566,13 +574,17 @@ impl Driver {
                     .completed
                     .map_or(0, |done| row.tick.saturating_sub(done).saturating_sub(1));
                 if missed > 0 && request.min_tick == i64::MIN {
-                    tracing::info!(tick = row.tick, missed, "catching up: one run for the ticks missed while every replica was down");
+                    tracing::info!(
+                        tick = row.tick,
+                        missed,
+                        "catching up: one run for the ticks missed while every replica was down"
+                    );
                 }
                 tracing::debug!(tick = row.tick, fence, "tick claimed");
                 Ok(Some(Lease::start(backend, ctx, fence, row.tick, self.lease)))
             }
             // Early (the estimate was off), or the first reading: wait for the boundary.
-            (None, Some(min)) if row.tick < min && min != i64::MIN => {
+            (None, Some(min)) if row.tick < min => {
                 self.next_due = self.boundary(min);
                 Ok(None)
             }
@@ -610,7 +622,8 @@ pub(crate) struct Lease {
 impl Lease {
     fn start(backend: Arc<dyn Backend>, ctx: &Context, fence: i64, tick: i64, lease: Duration) -> Lease {
         let run = ctx.for_run();
-        let renewal = tokio::spawn(renew(backend.clone(), run.clone(), fence, lease).instrument(tracing::Span::current()));
+        let renewal =
+            tokio::spawn(renew(backend.clone(), run.clone(), fence, lease).instrument(tracing::Span::current()));
         Lease {
             claimed: Claimed {
                 fence: u64::try_from(fence).unwrap_or(0),
@@ -645,7 +658,10 @@ impl Lease {
             Ok(Err(error)) => {
                 tracing::warn!(fence = self.fence, %error, "could not release the lease; it expires by itself");
             }
-            Err(_) => tracing::warn!(fence = self.fence, "releasing the lease timed out; it expires by itself"),
+            Err(_) => tracing::warn!(
+                fence = self.fence,
+                "releasing the lease timed out; it expires by itself"
+            ),
         }
     }
 }
@@ -669,7 +685,10 @@ async fn renew(backend: Arc<dyn Backend>, run: Context, fence: i64, lease: Durat
         match tokio::time::timeout(limit, backend.renew(run.name(), fence, lease)).await {
             Ok(Ok(true)) => valid_until = deadline(sent, lease),
             Ok(Ok(false)) => {
-                tracing::warn!(fence, "lease lost: another replica took the job over; the run is cancelled");
+                tracing::warn!(
+                    fence,
+                    "lease lost: another replica took the job over; the run is cancelled"
+                );
                 run.token().cancel();
                 return;
             }

@@ -157,7 +157,14 @@ fn check_name(what: &str, name: &str) -> Result<(), String> {
 
 impl Pg {
     fn new(pg: Postgres, holder: String) -> Self {
-        let config = Config::from_str(&pg.url).map_err(|e| format!("the PostgreSQL URL does not parse: {e}"));
+        let config = Config::from_str(&pg.url)
+            .map_err(|e| format!("the PostgreSQL URL does not parse: {e}"))
+            .and_then(|c| match c.get_ssl_mode() {
+                tokio_postgres::config::SslMode::Require => {
+                    Err("`sslmode=require`: TLS is not supported yet by host's PostgreSQL coordination".to_owned())
+                }
+                _ => Ok(c),
+            });
         let names = check_name("schema", &pg.schema).and_then(|()| check_name("table", &pg.table));
         let schema = quote(&pg.schema);
         let table = format!("{schema}.{}", quote(&pg.table));
@@ -255,7 +262,7 @@ impl Pg {
                 Ok(live)
             }
             Err(error) => {
-                backoff.delay = (backoff.delay * 2).clamp(MIN_BACKOFF, MAX_BACKOFF);
+                backoff.delay = backoff.delay.saturating_mul(2).clamp(MIN_BACKOFF, MAX_BACKOFF);
                 backoff.retry_at = Some(crate::clock::deadline(Instant::now(), backoff.delay));
                 tracing::warn!(%error, retry_in = %humantime::format_duration(backoff.delay), "cannot connect to the coordination database");
                 Err(error)
@@ -333,7 +340,10 @@ impl Backend for Pg {
     fn renew<'a>(&'a self, job: &'a str, fence: i64, lease: Duration) -> BoxFuture<'a, Result<bool, BoxError>> {
         Box::pin(async move {
             let live = self.connection().await?;
-            let updated = live.client.execute(&live.renew, &[&job, &fence, &millis(lease)]).await?;
+            let updated = live
+                .client
+                .execute(&live.renew, &[&job, &fence, &millis(lease)])
+                .await?;
             Ok(updated == 1)
         })
     }

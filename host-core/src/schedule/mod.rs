@@ -304,6 +304,9 @@ impl fmt::Display for Schedule {
         if let Some(timeout) = self.timeout {
             write!(f, ", timeout {}", d(timeout))?;
         }
+        if self.is_singleton() {
+            write!(f, ", singleton")?; // issue 14
+        }
         Ok(())
     }
 }

@@ -48,7 +48,10 @@ fn xact_commits(url: &str) -> i64 {
         .output()
         .expect("psql");
     let text = String::from_utf8_lossy(&out.stdout);
-    text.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("psql: {text}"))
+    text.lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("psql: {text}"))
 }
 
 fn main() {
@@ -70,7 +73,15 @@ fn main() {
     let children: Vec<_> = (0..replicas)
         .map(|r| {
             Command::new(&exe)
-                .args(["child", "--jobs", &jobs.to_string(), "--from-ms", &from_ms.to_string(), "--to-ms", &to_ms.to_string()])
+                .args([
+                    "child",
+                    "--jobs",
+                    &jobs.to_string(),
+                    "--from-ms",
+                    &from_ms.to_string(),
+                    "--to-ms",
+                    &to_ms.to_string(),
+                ])
                 .env("BENCH_SCHEMA", &schema)
                 .env("BENCH_OUT", dir.join(format!("r{r}")))
                 .spawn()
@@ -79,7 +90,8 @@ fn main() {
         .collect();
     // The database's commit count at both ends of the window (each statement is one transaction;
     // backends flush their counters about once a second, so the edges blur by well under a tick).
-    let sleep_until = |ms: i64| std::thread::sleep(Duration::from_micros(u64::try_from(ms * 1000 - unix_us()).unwrap_or(0)));
+    let sleep_until =
+        |ms: i64| std::thread::sleep(Duration::from_micros(u64::try_from(ms * 1000 - unix_us()).unwrap_or(0)));
     sleep_until(from_ms);
     let before = xact_commits(&url);
     sleep_until(to_ms);
@@ -157,7 +169,11 @@ fn child(args: &[String]) {
                 samples.lock().unwrap().push((i as u32, slot, now - slot * 1_000_000));
                 std::future::ready(())
             };
-            Service::periodic(format!("job-{i}"), Schedule::every(Duration::from_secs(1)).singleton(), job)
+            Service::periodic(
+                format!("job-{i}"),
+                Schedule::every(Duration::from_secs(1)).singleton(),
+                job,
+            )
         });
         let host = Host::builder()
             .discover(false)

@@ -75,7 +75,10 @@ impl Cluster {
             if until(&runs) {
                 return runs;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; runs:\n{runs:?}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; runs:\n{runs:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
