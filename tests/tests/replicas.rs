@@ -82,11 +82,11 @@ fn killing_the_lease_holder_mid_run_hands_the_job_over_within_the_lease() {
         .wait_runs("a first run", |runs| !runs.0.is_empty())
         .first_tick()
         .unwrap();
-    // A run in progress, a few ticks in.
-    let runs = cluster.wait_runs("a run in progress", |runs| {
-        runs.0.iter().any(|r| r.tick >= first + 2 && !r.ended)
-    });
-    let victim = runs.0.iter().find(|r| r.tick >= first + 2 && !r.ended).unwrap().clone();
+    // A run in progress, a few ticks in, started less than 300 ms ago (so that it is still
+    // running, 400 ms before its end, when the signal arrives).
+    let in_progress = |r: &&common::replicas::Run| r.tick >= first + 2 && !r.ended && unix_ms() - r.start_ms < 300;
+    let runs = cluster.wait_runs("a run in progress", |runs| runs.0.iter().any(|r| in_progress(&r)));
+    let victim = runs.0.iter().find(in_progress).unwrap().clone();
     let at = procs
         .iter()
         .position(|p| p.id() == victim.pid)

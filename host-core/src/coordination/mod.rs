@@ -708,3 +708,47 @@ async fn renew(backend: Arc<dyn Backend>, run: Context, fence: i64, lease: Durat
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    /// A reading is placed at the midpoint of its round trip; `instant` inverts `db_ms`.
+    #[tokio::test(start_paused = true)]
+    async fn a_reading_is_placed_at_the_midpoint_of_its_round_trip() {
+        let clock = DbClock::new();
+        assert_eq!(clock.db_ms(Instant::now()), None);
+        let sent = Instant::now();
+        tokio::time::advance(10 * MS).await;
+        // The database read 1_000_000 ms somewhere in these 10 ms: taken as at 5 ms.
+        clock.observe(sent, Instant::now(), 1_000_000);
+        assert_eq!(clock.db_ms(sent + 5 * MS), Some(1_000_000));
+        assert_eq!(clock.db_ms(sent + 1005 * MS), Some(1_001_000));
+        assert_eq!(clock.instant(1_001_000), sent + 1005 * MS);
+        // A time that has passed maps to an instant in the past; `deadline` saturates at the base.
+        assert!(clock.instant(0) <= Instant::now());
+    }
+
+    /// The most certain reading wins: a queued claim (long round trip) does not replace a quick
+    /// one, until the quick one has aged by more than the difference (100 ppm).
+    #[tokio::test(start_paused = true)]
+    async fn the_most_certain_reading_wins_and_ages() {
+        let clock = DbClock::new();
+        let t0 = Instant::now();
+        tokio::time::advance(2 * MS).await;
+        clock.observe(t0, Instant::now(), 5_000); // ±1 ms, at t0 + 1 ms
+        let t1 = Instant::now();
+        tokio::time::advance(40 * MS).await;
+        clock.observe(t1, Instant::now(), 9_999_999); // ±20 ms: ignored
+        assert_eq!(clock.db_ms(t0 + MS), Some(5_000));
+        // 200 s later the first reading's uncertainty has grown to 1 ms + 20 ms: the next reading
+        // with ±20 ms replaces it.
+        tokio::time::advance(Duration::from_secs(200)).await;
+        let t2 = Instant::now();
+        tokio::time::advance(40 * MS).await;
+        clock.observe(t2, Instant::now(), 42_000);
+        assert_eq!(clock.db_ms(t2 + 20 * MS), Some(42_000));
+    }
+}
