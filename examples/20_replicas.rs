@@ -28,7 +28,11 @@ async fn invoice_run(ctx: Context, tick: Tick) -> anyhow::Result<()> {
     // The fence grows with every claim: store it with your writes (`… WHERE fence < $1`) so that a
     // run that lost its lease can never overwrite a newer run's work.
     let fence = tick.fence().unwrap_or_default();
-    tracing::info!(tick = tick.slot(), fence, "billing customers, on this replica only");
+    tracing::info!(
+        scheduled_ms = tick.slot(),
+        fence,
+        "billing customers, on this replica only"
+    );
     tokio::select! {
         // Shutdown, or the lease was lost (another replica took the job over): stop now.
         _ = ctx.cancelled() => tracing::warn!(fence, "invoice run cancelled"),

@@ -185,7 +185,7 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
     })
 }
 
-/// issue 14: `singleton` needs `every`, and excludes what has no meaning on the database clock's
+/// issue 14: `singleton` needs `every` or `cron`, and excludes what has no meaning on the database clock's
 /// grid; `catch_up` and `lease` need `singleton`.
 fn singleton(args: &Args, trigger: &Trigger, errors: &mut Errors) {
     let Some(singleton) = &args.singleton else {
@@ -202,18 +202,12 @@ fn singleton(args: &Args, trigger: &Trigger, errors: &mut Errors) {
         }
         return;
     };
-    match trigger {
-        Trigger::Every(_) => {}
-        Trigger::FixedDelay(_) => errors.push(syn::Error::new(
+    if let Trigger::FixedDelay(_) = trigger {
+        errors.push(syn::Error::new(
             singleton.key,
-            "`singleton` needs a fixed rate: its ticks are numbered on the database clock, and `fixed_delay` has \
-             no ticks to number; use `every = \"…\"`",
-        )),
-        Trigger::Cron(_) => errors.push(syn::Error::new(
-            singleton.key,
-            "`singleton` does not support `cron` yet: use `every` (a singleton `every = \"1d\"` runs at midnight \
-             UTC, `every = \"1h\"` on the hour)",
-        )),
+            "`singleton` needs `every` or `cron`: its ticks are scheduled times on the database clock, and \
+             `fixed_delay` has none; use `every = \"…\"`",
+        ));
     }
     if let Some(delay) = &args.initial_delay {
         errors.push(syn::Error::new(

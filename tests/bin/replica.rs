@@ -9,7 +9,8 @@
 //! - `REPLICA_SKEW_MS`: offsets this replica's wall clock (the host's injectable wall clock) by
 //!   that many milliseconds, e.g. `5000`.
 //! - `REPLICA_RUNS_FILE`: every run appends `start <tick> <fence> <replica> <pid> <unix_ms>` when it
-//!   starts and `end <tick> <fence> <replica>` when it ends (small `O_APPEND` writes: atomic).
+//!   starts and `end <tick> <fence> <replica>` when it ends (`tick`: the tick number, the scheduled
+//!   time over the period) (small `O_APPEND` writes: atomic).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -52,7 +53,9 @@ fn main() -> ExitCode {
     let name = env("REPLICA_NAME").unwrap_or_else(|| format!("pid-{}", std::process::id()));
     let runs_file = env("REPLICA_RUNS_FILE").expect("REPLICA_RUNS_FILE");
     let run_for = env_duration("REPLICA_RUN", "200ms");
-    let mut schedule = Schedule::every(env_duration("REPLICA_EVERY", "1s"))
+    let every = env_duration("REPLICA_EVERY", "1s");
+    let every_ms = i64::try_from(every.as_millis()).expect("period");
+    let mut schedule = Schedule::every(every)
         .singleton()
         .lease(env_duration("REPLICA_LEASE", "3s"));
     if env("REPLICA_CATCH_UP").as_deref() == Some("once") {
@@ -62,7 +65,9 @@ fn main() -> ExitCode {
     let job = move |ctx: Context, tick: Tick| {
         let (replica, runs_file) = (replica.clone(), runs_file.clone());
         async move {
-            let (slot, fence) = (tick.slot().unwrap_or(-1), tick.fence().unwrap_or(0));
+            // The tick number: its scheduled time (ms on the database clock) over the period.
+            let slot = tick.slot().map_or(-1, |ms| ms / every_ms);
+            let fence = tick.fence().unwrap_or(0);
             let pid = std::process::id();
             append(
                 &runs_file,

@@ -46,6 +46,7 @@ struct Table {
 }
 
 struct Row {
+    /// The last claimed tick's scheduled time (ms since the epoch).
     tick: i64,
     completed: Option<i64>,
     fence: i64,
@@ -136,11 +137,14 @@ impl Backend for InProcess {
 
     fn claim<'a>(&'a self, request: ClaimRequest<'a>) -> BoxFuture<'a, Result<ClaimRow, BoxError>> {
         let answer = self.statement(|table, now_ms| {
-            let tick = now_ms / request.period_ms.max(1);
+            let tick = match request.period_ms {
+                0 => request.key,
+                period => now_ms.div_euclid(period).saturating_mul(period),
+            };
             let lease_until = Some(now_ms.saturating_add(millis(request.lease)));
             let mut fence = None;
             let mut completed = None;
-            if tick >= request.min_tick {
+            if tick >= request.key && tick <= now_ms {
                 match table.rows.get_mut(request.job) {
                     None => {
                         table.rows.insert(

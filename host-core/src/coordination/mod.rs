@@ -23,16 +23,18 @@
 //!
 //! # How a tick is claimed
 //!
-//! A singleton job on `every = P` numbers its ticks on the **database's clock**: tick `n` is due
-//! at `n × P` since the Unix epoch (so `every = "1h"` runs on the hour, whatever time each replica
-//! started). Every replica wakes at its estimate of the next boundary (the database clock read in
-//! each claim's answer, NTP-style: a replica's own wall clock is never read) and sends **one atomic
-//! statement** that computes `n = floor(now_ms / P)` on the database and claims the job's row only
-//! if the stored tick is older than `n` and no lease is held:
+//! A singleton job's ticks are named by their scheduled time on the **database's clock**, in
+//! milliseconds since the Unix epoch: with `every = P`, tick `n` is due at `n × P` (so
+//! `every = "1h"` runs on the hour, whatever time each replica started); with `cron`, at each
+//! occurrence of the expression in its zone. Every replica wakes at its estimate of the next one
+//! (the database clock read in each claim's answer, NTP-style: a replica's own wall clock is never
+//! read) and sends **one atomic statement** that claims the job's row only if the tick is due on
+//! the database clock (for `every` the database computes it: `floor(now_ms / P) × P`), is newer
+//! than the stored one, and no lease is held:
 //!
 //! - one replica's statement updates the row and gets back a **fencing number** (it increases with
 //!   every claim of the job, by any replica), exposed as [`Tick::fence`](crate::Tick::fence), and the
-//!   tick number, [`Tick::slot`](crate::Tick::slot);
+//!   tick's scheduled time, [`Tick::slot`](crate::Tick::slot);
 //! - the others update nothing and skip the tick.
 //!
 //! The claim takes a **lease** ([`Schedule::lease`], default 30 s) that the host renews every
@@ -288,8 +290,8 @@ impl Default for Singleton {
 impl Schedule {
     /// Runs each tick on one replica only, across every host sharing the
     /// [coordination](crate::Builder::coordination) (see [`coordination`](crate::coordination) for
-    /// the guarantee). Needs a fixed-rate [`every`](Schedule::every) schedule: its ticks are
-    /// numbered on the database clock, `n × period` since the Unix epoch.
+    /// the guarantee). Needs an [`every`](Schedule::every) or `cron` schedule, whose ticks are then
+    /// scheduled times on the database clock (`every`: `n × period` since the Unix epoch).
     pub fn singleton(mut self) -> Self {
         self.singleton.get_or_insert_with(Singleton::default).on = true;
         self
@@ -326,21 +328,11 @@ pub(crate) fn validate(schedule: &Schedule) -> Result<(), ScheduleError> {
             "`catch_up` and `lease` only apply to singleton jobs: add `singleton`",
         ));
     }
-    match &schedule.trigger {
-        Trigger::Every(_) => {}
-        Trigger::FixedDelay(_) => {
-            return Err(ScheduleError::Singleton(
-                "a singleton job needs a fixed-rate `every` schedule: its ticks are numbered on the database \
-                 clock, and `fixed_delay` has no ticks to number; use `every`",
-            ));
-        }
-        #[cfg(feature = "cron")]
-        Trigger::Cron(_) => {
-            return Err(ScheduleError::Singleton(
-                "singleton cron jobs are not supported yet: use `every` (a singleton `every = \"1d\"` runs at \
-                 midnight UTC, `every = \"1h\"` on the hour)",
-            ));
-        }
+    if let Trigger::FixedDelay(_) = &schedule.trigger {
+        return Err(ScheduleError::Singleton(
+            "a singleton job needs `every` or `cron`: its ticks are scheduled times on the database clock, and \
+             `fixed_delay` has none; use `every`",
+        ));
     }
     if !schedule.initial_delay.is_zero() {
         return Err(ScheduleError::Singleton(
@@ -392,7 +384,8 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub(crate) struct ClaimRow {
     /// The database clock, in milliseconds since the Unix epoch, when the statement ran.
     pub(crate) now_ms: i64,
-    /// The tick due at `now_ms`: `floor(now_ms / period_ms)`.
+    /// The tick asked about: its scheduled time in ms since the Unix epoch (`every`: the one due
+    /// at `now_ms`, `floor(now_ms / period_ms) × period_ms`).
     pub(crate) tick: i64,
     /// Set when this call claimed `tick`: the job's new fencing number.
     pub(crate) fence: Option<i64>,
@@ -404,9 +397,11 @@ pub(crate) struct ClaimRow {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ClaimRequest<'a> {
     pub(crate) job: &'a str,
+    /// `every`: the period; the backend computes the tick due now, `floor(now / period) × period`,
+    /// and claims it if it is at least `key`. `0` (`cron`): the tick is `key`, claimed only if it
+    /// is due on the backend's clock. `key = i64::MAX` only reads the clock.
     pub(crate) period_ms: i64,
-    /// Claim only a tick at or after this one (`i64::MAX`: only read the clock).
-    pub(crate) min_tick: i64,
+    pub(crate) key: i64,
     pub(crate) lease: Duration,
 }
 
@@ -416,8 +411,8 @@ pub(crate) trait Backend: Send + Sync + 'static {
     fn describe(&self) -> String;
     /// Checks the configuration at build time.
     fn check(&self) -> Result<(), String>;
-    /// Claims the tick due now on the backend's clock, if it is at least `min_tick`, was never
-    /// claimed, and no lease is held.
+    /// Claims the tick of `request` (see [`ClaimRequest`]) if it is due on the backend's clock,
+    /// newer than the last claimed one, and no lease is held.
     fn claim<'a>(&'a self, request: ClaimRequest<'a>) -> BoxFuture<'a, Result<ClaimRow, BoxError>>;
     /// Extends the lease of claim `fence`; `false`: the claim is no longer the job's.
     fn renew<'a>(&'a self, job: &'a str, fence: i64, lease: Duration) -> BoxFuture<'a, Result<bool, BoxError>>;
@@ -435,41 +430,104 @@ pub(crate) struct Claimed {
 /// The driver of the periodic loop of a singleton job; `None` for every other job.
 pub(crate) fn driver(schedule: &Schedule, ctx: &Context) -> Option<Driver> {
     let singleton = schedule.singleton.filter(|s| s.on)?;
-    // Only `every` is accepted by `validate`; anything else would get no backend, so every claim
-    // fails and no tick ever runs unguarded.
     let coordination = ctx.host().coordination();
-    let (period, backend) = match &schedule.trigger {
-        Trigger::Every(period) => (*period, coordination.map(|c| c.backend.clone())),
-        _ => (Duration::from_secs(1), None),
+    // `validate` accepts `every` and `cron` only; anything else gets no backend, so every claim
+    // fails and no tick ever runs unguarded.
+    let (grid, backend) = match &schedule.trigger {
+        Trigger::Every(period) => (
+            // Validated: at least 1 ms.
+            Grid::Every(i64::try_from(period.as_millis()).unwrap_or(i64::MAX).max(1)),
+            coordination.map(|c| c.backend.clone()),
+        ),
+        #[cfg(feature = "cron")]
+        Trigger::Cron(spec) => (Grid::Cron(spec.clone()), coordination.map(|c| c.backend.clone())),
+        Trigger::FixedDelay(_) => (Grid::Every(1000), None),
     };
     Some(Driver {
         backend,
         clock: coordination.map_or_else(|| Arc::new(DbClock::new()), |c| c.clock.clone()),
         ctx: ctx.clone(),
-        // Validated: at least 1 ms.
-        period_ms: i64::try_from(period.as_millis()).unwrap_or(i64::MAX).max(1),
+        grid,
         lease: singleton.lease,
-        // `None`: read the clock first and wait for the next boundary; `i64::MIN`: catch up.
-        min_tick: match singleton.catch_up {
-            CatchUp::Skip => None,
-            CatchUp::Once => Some(i64::MIN),
-        },
+        catch_up: singleton.catch_up == CatchUp::Once,
+        next: None,
         next_due: Instant::now(),
     })
+}
+
+/// Where a singleton job's ticks fall, in milliseconds of the database clock since the Unix epoch.
+enum Grid {
+    /// `n × period`.
+    Every(i64),
+    /// The cron expression's occurrences in its zone.
+    #[cfg(feature = "cron")]
+    Cron(Box<crate::schedule::cron::CronSpec>),
+}
+
+impl Grid {
+    /// The last scheduled time at or before `db_ms` (the tick due then).
+    fn at_or_before(&self, db_ms: i64) -> Option<i64> {
+        match self {
+            Grid::Every(period) => Some(db_ms.div_euclid(*period).saturating_mul(*period)),
+            #[cfg(feature = "cron")]
+            Grid::Cron(spec) => spec
+                .at_or_before(jiff::Timestamp::from_millisecond(db_ms).ok()?)
+                .map(|z| z.timestamp().as_millisecond()),
+        }
+    }
+
+    /// The first scheduled time after `key`.
+    fn after(&self, key: i64) -> Option<i64> {
+        match self {
+            Grid::Every(period) => Some(key.saturating_add(*period)),
+            #[cfg(feature = "cron")]
+            Grid::Cron(spec) => spec
+                .next_after(jiff::Timestamp::from_millisecond(key).ok()?)
+                .map(|z| z.timestamp().as_millisecond()),
+        }
+    }
+
+    /// The period the database numbers ticks by itself with (`every`); `0`: the claim names its
+    /// tick (`cron`).
+    fn period_ms(&self) -> i64 {
+        match self {
+            Grid::Every(period) => *period,
+            #[cfg(feature = "cron")]
+            Grid::Cron(_) => 0,
+        }
+    }
+
+    /// Ticks strictly between `from` and `to` (capped: only for a log line).
+    fn between(&self, from: i64, to: i64) -> u64 {
+        let mut count = 0u64;
+        let mut at = from;
+        while let Some(next) = self.after(at).filter(|n| *n < to) {
+            count += 1;
+            at = next;
+            if count >= 100_000 {
+                break;
+            }
+        }
+        count
+    }
 }
 
 /// Where a singleton job is on the database clock's grid.
 ///
 /// Invariants: the driver never decides alone that a tick is its own (only a claim the backend
 /// answered with a fence does); the clock estimate ([`DbClock`]) only decides when to ask, so an
-/// estimate that is off costs an extra round trip or a late run, never a duplicate.
+/// estimate that is off costs an extra round trip or a late run, never a duplicate. A tick is
+/// named by its scheduled time on the database clock (ms since the Unix epoch), the same on every
+/// replica.
 pub(crate) struct Driver {
     backend: Option<Arc<dyn Backend>>,
     ctx: Context,
-    period_ms: i64,
+    grid: Grid,
     lease: Duration,
-    /// The first tick this replica may still claim.
-    min_tick: Option<i64>,
+    /// Still to run the tick due at start, if it was never claimed ([`CatchUp::Once`]).
+    catch_up: bool,
+    /// The first tick this replica may still claim; `None`: read the database clock first.
+    next: Option<i64>,
     clock: Arc<DbClock>,
     next_due: Instant,
 }
@@ -480,14 +538,26 @@ impl Driver {
         self.next_due
     }
 
-    /// The local instant of tick `tick`'s boundary, by the last clock reading.
-    fn boundary(&self, tick: i64) -> Instant {
-        deadline(self.clock.instant(tick.saturating_mul(self.period_ms)), MARGIN)
+    /// Waits for tick `key` next (none: the schedule has no further runs; checked again in a day).
+    fn wait_for(&mut self, key: Option<i64>) {
+        self.next = key.or(self.next);
+        self.next_due = match key {
+            Some(key) => deadline(self.clock.instant(key), MARGIN),
+            None => deadline(Instant::now(), Duration::from_secs(24 * 60 * 60)),
+        };
     }
 
-    /// The tick due now, by the last clock reading.
-    fn estimated_tick(&self) -> Option<i64> {
-        Some(self.clock.db_ms(Instant::now())? / self.period_ms.max(1))
+    /// The tick due now, by the clock estimate.
+    fn due_now(&self) -> Option<i64> {
+        self.grid.at_or_before(self.clock.db_ms(Instant::now())?)
+    }
+
+    /// Skips every tick due by now: waits for the first one after it.
+    fn skip_to_next(&mut self) {
+        if let Some(now) = self.due_now() {
+            let next = self.grid.after(now);
+            self.wait_for(next);
+        }
     }
 
     /// After a run: releases its lease, and skips the ticks whose boundary passed while it ran
@@ -495,112 +565,108 @@ impl Driver {
     pub(crate) async fn finish(&mut self, lease: Lease, completed: bool) {
         lease.release(completed).await;
         if self.next_due < Instant::now() {
-            if let Some(now) = self.estimated_tick() {
-                let next = now.saturating_add(1);
-                self.min_tick = Some(next);
-                self.next_due = self.boundary(next);
-            }
+            self.skip_to_next();
         }
     }
 
     /// Tries to claim the tick due now. `Ok(None)`: not this replica's tick (or not due yet, or
-    /// shutdown began); `Err`: the backend is unreachable and the tick is skipped.
+    /// the first clock reading, or shutdown began); `Err`: the backend is unreachable and the tick
+    /// is skipped.
     pub(crate) async fn claim(&mut self) -> Result<Option<Lease>, Failure> {
-        let ctx = &self.ctx;
-        let name = ctx.name();
-        let status = ctx.status();
+        let name = self.ctx.name().to_owned();
         let Some(backend) = self.backend.clone() else {
             self.next_due = deadline(Instant::now(), Duration::from_secs(1));
             return Err(Failure::Error(Box::new(CoordinationError::NotConfigured {
-                service: name.to_owned(),
+                service: name,
             })));
         };
+        // `every`: the database numbers the tick due now and takes it if it is at least `next`;
+        // `cron`: the claim names the tick (the latest due by the estimate, at least `next`), and
+        // the database takes it only if it is due on its clock.
+        let key = match (self.next, self.grid.period_ms()) {
+            (None, _) => i64::MAX, // only read the clock
+            (Some(next), 0) => self.due_now().map_or(next, |due| due.max(next)),
+            (Some(next), _) => next,
+        };
         let request = ClaimRequest {
-            job: name,
-            period_ms: self.period_ms,
-            min_tick: self.min_tick.unwrap_or(i64::MAX),
+            job: &name,
+            period_ms: self.grid.period_ms(),
+            key,
             lease: self.lease,
         };
         let limit = query_timeout(self.lease);
         let sent = Instant::now();
         let answer = tokio::select! {
             biased;
-            _ = ctx.service_token().cancelled() => return Ok(None),
+            _ = self.ctx.service_token().cancelled() => return Ok(None),
             answer = tokio::time::timeout(limit, backend.claim(request)) => answer,
         };
         let received = Instant::now();
+        let status = self.ctx.status();
         let row = match answer {
             Ok(Ok(row)) => row,
             failed => {
                 status.set_coordination(CoordinationState::Unavailable);
                 let error = match failed {
-                    Ok(Err(source)) => CoordinationError::Unavailable {
-                        service: name.to_owned(),
-                        source,
-                    },
+                    Ok(Err(source)) => CoordinationError::Unavailable { service: name, source },
                     _ => CoordinationError::Timeout {
-                        service: name.to_owned(),
+                        service: name,
                         after: limit,
                     },
                 };
-                // Skip the tick due now by the last clock reading; without one, retry in a second.
-                match self.estimated_tick() {
-                    Some(now) => {
-                        let next = now.saturating_add(1).max(self.min_tick.unwrap_or(i64::MIN));
-                        self.min_tick = Some(next);
-                        self.next_due = self.boundary(next);
-                    }
-                    None => {
-                        let retry = Duration::from_millis(u64::try_from(self.period_ms).unwrap_or(1000))
-                            .min(Duration::from_secs(1));
-                        self.next_due = deadline(Instant::now(), retry);
-                    }
+                // Skip the tick due now by the clock estimate; without one, retry in a second.
+                if self.clock.db_ms(received).is_some() {
+                    self.skip_to_next();
+                } else {
+                    self.next_due = deadline(received, Duration::from_secs(1));
                 }
                 return Err(Failure::Error(Box::new(error)));
             }
         };
         status.set_coordination(CoordinationState::Available);
         self.clock.observe(sent, received, row.now_ms);
-        match (row.fence, self.min_tick) {
-            (Some(fence), _) => {
-                self.min_tick = Some(row.tick.saturating_add(1));
-                self.next_due = self.boundary(row.tick.saturating_add(1));
-                if ctx.service_token().is_cancelled() {
-                    // Shutdown began while claiming: no run starts now.
-                    let _ = tokio::time::timeout(limit, backend.release(name, fence, false)).await;
-                    return Ok(None);
-                }
-                let missed = row
-                    .completed
-                    .map_or(0, |done| row.tick.saturating_sub(done).saturating_sub(1));
-                if missed > 0 && request.min_tick == i64::MIN {
-                    tracing::info!(
-                        tick = row.tick,
-                        missed,
-                        "catching up: one run for the ticks missed while every replica was down"
-                    );
-                }
-                tracing::debug!(tick = row.tick, fence, "tick claimed");
-                Ok(Some(Lease::start(backend, ctx, fence, row.tick, self.lease)))
+        let Some(next) = self.next else {
+            // The first reading: catch up on the tick due now, or wait for the next one.
+            let due = self.grid.at_or_before(row.now_ms);
+            if self.catch_up && due.is_some() {
+                self.next = due;
+                self.next_due = received;
+            } else {
+                let next = due.and_then(|d| self.grid.after(d));
+                self.wait_for(next);
             }
-            // Early (the estimate was off), or the first reading: wait for the boundary.
-            (None, Some(min)) if row.tick < min => {
-                self.next_due = self.boundary(min);
-                Ok(None)
-            }
-            (None, None) => {
-                self.min_tick = Some(row.tick.saturating_add(1));
-                self.next_due = self.boundary(row.tick.saturating_add(1));
-                Ok(None)
-            }
-            // Claimed by another replica (or its lease is still held): skip it.
-            (None, _) => {
+            return Ok(None);
+        };
+        let catching_up = std::mem::take(&mut self.catch_up);
+        let Some(fence) = row.fence else {
+            if row.tick < next || row.tick > row.now_ms {
+                // Early: the estimate put the boundary before the database's clock did.
+                self.wait_for(Some(next));
+            } else {
+                // Run by another replica, or its lease is still held: skip it.
                 tracing::debug!(tick = row.tick, "tick run by another replica");
-                self.min_tick = Some(row.tick.saturating_add(1));
-                self.next_due = self.boundary(row.tick.saturating_add(1));
-                Ok(None)
+                let after = self.grid.after(row.tick);
+                self.wait_for(after);
             }
+            return Ok(None);
+        };
+        let after = self.grid.after(row.tick);
+        self.wait_for(after);
+        if self.ctx.service_token().is_cancelled() {
+            // Shutdown began while claiming: no run starts now.
+            let _ = tokio::time::timeout(limit, backend.release(&name, fence, false)).await;
+            return Ok(None);
         }
+        if catching_up {
+            let missed = row.completed.map_or(0, |done| self.grid.between(done, row.tick));
+            tracing::info!(
+                tick = row.tick,
+                missed,
+                "catching up: one run for the ticks missed while every replica was down"
+            );
+        }
+        tracing::debug!(tick = row.tick, fence, "tick claimed");
+        Ok(Some(Lease::start(backend, &self.ctx, fence, row.tick, self.lease)))
     }
 }
 

@@ -17,13 +17,13 @@
 //! ```sql
 //! CREATE SCHEMA IF NOT EXISTS "host";
 //! CREATE TABLE IF NOT EXISTS "host"."singleton_jobs" (
-//!     job         text PRIMARY KEY,   -- the service name
-//!     tick        bigint NOT NULL,    -- the last tick claimed: floor(epoch_ms / period_ms)
-//!     completed   bigint,             -- the last tick whose run succeeded
-//!     fence       bigint NOT NULL,    -- +1 on every claim
-//!     holder      text,               -- who holds the lease (NULL: released)
-//!     lease_until timestamptz,        -- when the lease runs out, on the database clock
-//!     claimed_at  timestamptz         -- when the last claim was made
+//!     job          text PRIMARY KEY,  -- the service name
+//!     scheduled_ms bigint NOT NULL,   -- the last tick claimed: its scheduled time, ms since the epoch
+//!     completed_ms bigint,            -- the last tick whose run succeeded
+//!     fence        bigint NOT NULL,   -- +1 on every claim
+//!     holder       text,              -- who holds the lease (NULL: released)
+//!     lease_until  timestamptz,       -- when the lease runs out, on the database clock
+//!     claimed_at   timestamptz        -- when the last claim was made
 //! );
 //! ```
 //!
@@ -175,8 +175,8 @@ impl Pg {
              CREATE SCHEMA IF NOT EXISTS {schema};
              CREATE TABLE IF NOT EXISTS {table} (
                  job text PRIMARY KEY,
-                 tick bigint NOT NULL,
-                 completed bigint,
+                 scheduled_ms bigint NOT NULL,
+                 completed_ms bigint,
                  fence bigint NOT NULL,
                  holder text,
                  lease_until timestamptz,
@@ -189,20 +189,22 @@ impl Pg {
         // caller gets the clock and the tick back.
         let claim_sql = format!(
             "WITH due AS (
-                 SELECT now_ms, now_ms / $2::bigint AS tick
+                 SELECT now_ms,
+                        CASE WHEN $2::bigint > 0 THEN (now_ms / $2::bigint) * $2::bigint ELSE $3::bigint END AS tick
                  FROM (SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms) AS clock
              ), claimed AS (
-                 INSERT INTO {table} AS j (job, tick, fence, holder, lease_until, claimed_at)
+                 INSERT INTO {table} AS j (job, scheduled_ms, fence, holder, lease_until, claimed_at)
                  SELECT $1::text, due.tick, 1, $4::text,
                         clock_timestamp() + $5::bigint * interval '1 millisecond', clock_timestamp()
-                 FROM due WHERE due.tick >= $3::bigint
+                 FROM due WHERE due.tick >= $3::bigint AND due.tick <= due.now_ms
                  ON CONFLICT (job) DO UPDATE
-                 SET tick = EXCLUDED.tick, fence = j.fence + 1, holder = EXCLUDED.holder,
+                 SET scheduled_ms = EXCLUDED.scheduled_ms, fence = j.fence + 1, holder = EXCLUDED.holder,
                      lease_until = EXCLUDED.lease_until, claimed_at = EXCLUDED.claimed_at
-                 WHERE j.tick < EXCLUDED.tick AND (j.lease_until IS NULL OR j.lease_until < clock_timestamp())
-                 RETURNING j.fence, j.completed
+                 WHERE j.scheduled_ms < EXCLUDED.scheduled_ms
+                   AND (j.lease_until IS NULL OR j.lease_until < clock_timestamp())
+                 RETURNING j.fence, j.completed_ms
              )
-             SELECT due.now_ms, due.tick, claimed.fence, claimed.completed FROM due LEFT JOIN claimed ON true"
+             SELECT due.now_ms, due.tick, claimed.fence, claimed.completed_ms FROM due LEFT JOIN claimed ON true"
         );
         let renew_sql = format!(
             "UPDATE {table} SET lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond'
@@ -210,7 +212,7 @@ impl Pg {
         );
         let release_sql = format!(
             "UPDATE {table} SET holder = NULL, lease_until = NULL,
-                 completed = CASE WHEN $3::bool THEN tick ELSE completed END
+                 completed_ms = CASE WHEN $3::bool THEN scheduled_ms ELSE completed_ms END
              WHERE job = $1::text AND fence = $2::bigint"
         );
         let describe = format!(
@@ -319,13 +321,7 @@ impl Backend for Pg {
                 .client
                 .query_one(
                     &live.claim,
-                    &[
-                        &request.job,
-                        &request.period_ms,
-                        &request.min_tick,
-                        &self.holder,
-                        &lease,
-                    ],
+                    &[&request.job, &request.period_ms, &request.key, &self.holder, &lease],
                 )
                 .await?;
             Ok(ClaimRow {

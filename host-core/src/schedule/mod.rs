@@ -356,8 +356,8 @@ impl Tick {
     }
 
     /// The tick a [singleton](Schedule::singleton) run claimed: its scheduled time on the database
-    /// clock divided by the period (`floor(epoch_ms / period_ms)`), the same number on every
-    /// replica. `None` for ordinary jobs.
+    /// clock, in milliseconds since the Unix epoch (`every`: a multiple of the period; `cron`: an
+    /// occurrence), the same on every replica. `None` for ordinary jobs.
     pub fn slot(&self) -> Option<i64> {
         self.claim.map(|c| c.tick)
     }
