@@ -4,7 +4,7 @@
 //!
 //! - `HOST_TEST_DATABASE_URL`: the database; `REPLICA_SCHEMA`: the schema of the coordination
 //!   table (one per test); `REPLICA_NAME`: the holder name.
-//! - `REPLICA_EVERY` (default 1s), `REPLICA_RUN` (how long each run lasts, default 200ms),
+//! - `REPLICA_EVERY` (default 1s), `REPLICA_CRON` (instead of `every`), `REPLICA_RUN` (how long each run lasts, default 200ms),
 //!   `REPLICA_LEASE` (default 3s), `REPLICA_CATCH_UP=once`.
 //! - `REPLICA_SKEW_MS`: offsets this replica's wall clock (the host's injectable wall clock) by
 //!   that many milliseconds, e.g. `5000`.
@@ -55,9 +55,13 @@ fn main() -> ExitCode {
     let run_for = env_duration("REPLICA_RUN", "200ms");
     let every = env_duration("REPLICA_EVERY", "1s");
     let every_ms = i64::try_from(every.as_millis()).expect("period");
-    let mut schedule = Schedule::every(every)
-        .singleton()
-        .lease(env_duration("REPLICA_LEASE", "3s"));
+    // `REPLICA_CRON` (6 fields, seconds first) replaces `every`; `REPLICA_EVERY` then only says how
+    // far apart its ticks are, to number them.
+    let base = match env("REPLICA_CRON") {
+        Some(expr) => Schedule::cron(&expr),
+        None => Schedule::every(every),
+    };
+    let mut schedule = base.singleton().lease(env_duration("REPLICA_LEASE", "3s"));
     if env("REPLICA_CATCH_UP").as_deref() == Some("once") {
         schedule = schedule.catch_up(CatchUp::Once);
     }

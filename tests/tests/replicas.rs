@@ -41,6 +41,31 @@ fn three_replicas_run_every_tick_exactly_once() {
     }
 }
 
+/// The same with a singleton cron job (`*/1 * * * * *`, every second) for 10 s: each occurrence
+/// exactly once, named by its scheduled time on the database clock.
+#[test]
+fn three_replicas_run_each_cron_occurrence_exactly_once() {
+    let Some(url) = database_url() else { return };
+    let cluster = Cluster::new(url, "cron");
+    let env = [("REPLICA_CRON", "*/1 * * * * *")];
+    let procs: Vec<_> = ["r1", "r2", "r3"].iter().map(|r| cluster.start(r, &env)).collect();
+    let first = cluster
+        .wait_runs("a first run", |runs| !runs.0.is_empty())
+        .first_tick()
+        .unwrap();
+    cluster.wait_runs("10 ticks", |runs| runs.last_tick().is_some_and(|t| t >= first + 10));
+    stop_all(procs);
+    let runs = cluster.runs();
+    let last = runs.last_tick().unwrap();
+    assert!(runs.duplicates().is_empty(), "ticks run twice: {:?}", runs.duplicates());
+    assert!(
+        runs.missing(first, last).is_empty(),
+        "ticks missed: {:?}",
+        runs.missing(first, last)
+    );
+    assert!(runs.fences_increase(), "{runs:?}");
+}
+
 /// A replica whose wall clock is 5 s ahead (the host's injectable wall clock) among two others:
 /// no tick runs twice and none is missed, because ticks and leases use the database's clock only.
 #[test]
