@@ -165,8 +165,9 @@ fn child(args: &[String]) {
             let samples = samples.clone();
             let job = move |_: Context, tick: Tick| {
                 let now = unix_us();
+                // The tick's scheduled time on the database clock, in ms.
                 let slot = tick.slot().unwrap_or(-1);
-                samples.lock().unwrap().push((i as u32, slot, now - slot * 1_000_000));
+                samples.lock().unwrap().push((i as u32, slot, now - slot * 1_000));
                 std::future::ready(())
             };
             Service::periodic(
@@ -194,7 +195,7 @@ fn child(args: &[String]) {
         let samples = samples.lock().unwrap();
         let mut file = std::io::BufWriter::new(std::fs::File::create(&out).unwrap());
         for (job, slot, late) in samples.iter() {
-            if slot * 1000 >= from_ms && slot * 1000 < to_ms {
+            if *slot >= from_ms && *slot < to_ms {
                 writeln!(file, "run {job} {slot} {late}").unwrap();
             }
         }
