@@ -157,6 +157,12 @@ impl DbClock {
         *self.best.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Takes this reading whatever the best one was.
+    fn replace(&self, sent: Instant, received: Instant, db_ms: i64) {
+        *self.best.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.observe(sent, received, db_ms);
+    }
+
     /// A reading of the database clock, `db_ms`, taken between `sent` and `received`.
     fn observe(&self, sent: Instant, received: Instant, db_ms: i64) {
         let half = received.saturating_duration_since(sent) / 2;
@@ -596,11 +602,9 @@ impl Driver {
         };
         let limit = query_timeout(self.lease);
         let sent = Instant::now();
-        let answer = tokio::select! {
-            biased;
-            _ = self.ctx.service_token().cancelled() => return Ok(None),
-            answer = tokio::time::timeout(limit, backend.claim(request)) => answer,
-        };
+        // Not dropped at shutdown: a claim the database made must be released (below), or the job
+        // would stay blocked for the lease; the timeout bounds the wait.
+        let answer = tokio::time::timeout(limit, backend.claim(request)).await;
         let received = Instant::now();
         let status = self.ctx.status();
         let row = match answer {
@@ -640,7 +644,10 @@ impl Driver {
         let catching_up = std::mem::take(&mut self.catch_up);
         let Some(fence) = row.fence else {
             if row.tick < next || row.tick > row.now_ms {
-                // Early: the estimate put the boundary before the database's clock did.
+                // Early: the estimate put the boundary before the database's clock did. This
+                // reading proves the estimate wrong (the database clock stepped back, say): take it,
+                // so that the next attempt is not early again at once.
+                self.clock.replace(sent, received, row.now_ms);
                 self.wait_for(Some(next));
             } else {
                 // Run by another replica, or its lease is still held: skip it.
