@@ -252,6 +252,40 @@ async fn a_lost_lease_cancels_the_run_at_once() {
     task.await.unwrap().unwrap();
 }
 
+/// Another replica takes the job over while a run holds it (as after this replica stalled past its
+/// lease): the holder's next renewal (a third of the 3 s lease after the claim) finds the row's
+/// fence changed, and the run's token is cancelled then; the release does not touch the new
+/// holder's claim; the host goes on.
+#[tokio::test(start_paused = true)]
+async fn a_run_whose_job_was_taken_over_is_cancelled_at_its_next_renewal() {
+    let shared = InProcess::starting_at(EPOCH_MS);
+    let cancelled = Arc::new(Mutex::new(None));
+    let record = cancelled.clone();
+    let begin = Instant::now();
+    let job = move |ctx: Context, tick: Tick| {
+        let record = record.clone();
+        async move {
+            ctx.cancelled().await;
+            record.lock().unwrap().get_or_insert((tick.fence(), begin.elapsed()));
+        }
+    };
+    let host = builder()
+        .coordination(shared.clone())
+        .service(Service::periodic("long", every_second().lease(secs(3)), job))
+        .build()
+        .unwrap();
+    let handle = host.handle();
+    let task = tokio::spawn(host.run());
+    tokio::time::sleep(ms(1_500)).await; // the run of the tick at 1 s holds fence 1
+    assert_eq!(shared.take_over("long"), Some(2));
+    tokio::time::sleep(secs(1)).await;
+    assert_eq!(*cancelled.lock().unwrap(), Some((Some(1), ms(2_002))));
+    assert_eq!(shared.fence("long"), Some(2), "the release left the new claim alone");
+    assert!(!handle.is_stop_requested());
+    handle.stop();
+    task.await.unwrap().unwrap();
+}
+
 /// Catch-up: a replica with `CatchUp::Once` runs the current tick at once when it starts and the
 /// tick was never claimed (the first start, and after every replica was down over ticks: one run
 /// for all of them); without it the first run waits for the next boundary and the missed ticks

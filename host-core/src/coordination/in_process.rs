@@ -99,6 +99,20 @@ impl InProcess {
         self.table().rows.get(job).and_then(|r| u64::try_from(r.fence).ok())
     }
 
+    /// Claims `job`'s row as another replica would once the holder's lease had run out (the holder
+    /// stalled or was cut off): a new fence, a fresh lease. The holder's next renewal fails and its
+    /// run is cancelled. Returns the new fence (`None`: the job was never claimed). For tests of
+    /// what a job does when it loses its lease.
+    pub fn take_over(&self, job: &str) -> Option<u64> {
+        let mut table = self.table();
+        let since = i64::try_from(table.t0.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let now = table.epoch_ms.saturating_add(since);
+        let row = table.rows.get_mut(job)?;
+        row.fence = row.fence.saturating_add(1);
+        row.lease_until = Some(now.saturating_add(millis(super::DEFAULT_LEASE)));
+        u64::try_from(row.fence).ok()
+    }
+
     fn table(&self) -> std::sync::MutexGuard<'_, Table> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
