@@ -50,6 +50,8 @@ pub struct Builder {
     /// Where configuration overrides come from.
     #[cfg(feature = "config")]
     config: crate::config::Sources,
+    /// issue 14: coordination of singleton jobs.
+    coordination: Option<crate::coordination::Coordination>,
 }
 
 /// How a host runs, as configured.
@@ -80,6 +82,7 @@ impl Default for Builder {
             provided: Provided::default(),
             #[cfg(feature = "config")]
             config: crate::config::Sources::default(),
+            coordination: None, // issue 14
         }
     }
 }
@@ -211,6 +214,15 @@ impl Builder {
         self
     }
 
+    /// How [singleton](crate::Schedule::singleton) jobs agree across replicas on who
+    /// runs each tick, e.g. `host::postgres::Postgres::new(url)` (cargo feature `postgres`). A
+    /// singleton job without it makes [`build`](Self::build) fail with
+    /// [`ScheduleError::SingletonWithoutCoordination`](crate::ScheduleError::SingletonWithoutCoordination).
+    pub fn coordination(mut self, coordination: impl Into<crate::coordination::Coordination>) -> Self {
+        self.coordination = Some(coordination.into());
+        self
+    }
+
     /// Pins the wall-clock time at which the host's clock starts, for deterministic tests of cron
     /// schedules under tokio's paused clock.
     #[cfg(feature = "cron")]
@@ -235,6 +247,7 @@ impl Builder {
             provided,
             #[cfg(feature = "config")]
             config,
+            coordination,
         } = self;
         let mut services = Dropping(services);
         // Names and locations first: registered services are constructed only once selected, so
@@ -332,11 +345,16 @@ impl Builder {
                 source,
             })?;
         }
+        // issue 14: singleton jobs need coordination, and the coordination a valid configuration.
+        crate::coordination::check(coordination.as_ref(), all.0.iter().map(|s| (&*s.name, s.schedule())))?;
         let mut all = std::mem::take(&mut all.0);
         all.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
         let origin = wall_origin.map(|wall| (wall, tokio::time::Instant::now()));
         let handle = HostHandle::new(origin, options.shutdown_timeout);
         handle.queues().register(&all);
+        if let Some(coordination) = coordination {
+            handle.set_coordination(coordination); // issue 14
+        }
         Ok(Host::new(all, handle, options))
     }
 }

@@ -149,6 +149,13 @@ pub enum Error {
         #[source]
         source: crate::schedule::ScheduleError,
     },
+    /// issue 14: the coordination configured on the builder is invalid (a database URL that does
+    /// not parse, say).
+    #[error("invalid coordination configuration: {reason}")]
+    InvalidCoordination {
+        /// What is wrong.
+        reason: String,
+    },
     /// A start hook failed; services that had started were stopped again.
     #[error("service `{service}` failed to start: {source}")]
     StartFailed {
@@ -186,7 +193,7 @@ impl Error {
     /// | code | meaning |
     /// |---|---|
     /// | 1 | a service failed ([`Error::ServiceFailed`], [`Error::StartFailed`], [`Error::Constructor`]) |
-    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::MissingDependency`], `Error::Config`, [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
+    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::MissingDependency`], `Error::Config`, [`Error::InvalidCoordination`], [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
     /// | 3 | the shutdown timeout ran out ([`Error::ShutdownTimeout`]) |
     ///
     /// A clean shutdown is 0; a second signal during shutdown exits at once with
@@ -201,6 +208,7 @@ impl Error {
             | Error::InvalidSchedule { .. }
             | Error::InvalidName { .. }
             | Error::MissingDependency { .. }
+            | Error::InvalidCoordination { .. }
             | Error::NoServices
             | Error::EmptySelection
             | Error::NoRuntime

@@ -43,6 +43,8 @@
 //! - [`queue`]: a typed, bounded background work queue (`#[queue_worker]` or
 //!   [`queue::Queue::builder`]): backpressure, retries, dead letters, and a shutdown that drains it
 //!   without losing an item; producers hold a [`queue::QueueHandle`].
+//! - [`Schedule::singleton`] + [`Builder::coordination`]: a periodic job whose every tick runs on
+//!   one replica only, across processes sharing a PostgreSQL database ([`coordination`]).
 //! - [`Error`]: every failure, typed, naming the service; [`Error::exit_code`] maps it to the exit
 //!   codes in the README.
 //!
@@ -63,6 +65,8 @@
 //! - `metrics`: counters, histograms and a state gauge per service through the `metrics` facade
 //!   (`host::metrics`).
 //! - `systemd`: `READY`, `STATUS`, `STOPPING` and watchdog notifications (`host::systemd`).
+//! - `postgres`: [singleton](Schedule::singleton) periodic jobs across replicas, coordinated
+//!   through PostgreSQL (`host::postgres::Postgres`, see [`coordination`]).
 #![warn(missing_docs)]
 
 // The runtime, as data flows (the modules themselves are listed alphabetically below):
@@ -78,6 +82,7 @@ mod clock; // saturating deadlines, jitter, wall clock
 #[cfg(feature = "config")]
 pub mod config; // host.toml and HOST_* variables over the attributes
 mod context; // Context: what a service receives
+pub mod coordination; // issue 14: singleton jobs across replicas (Coordination, CatchUp; postgres backend)
 mod error; // Error, Failure, ServiceFailure
 mod handle; // HostHandle, Phase: stop, lifetime, status
 mod host; // Host::run: runtime checks, start in order, wait for a stop
@@ -111,6 +116,9 @@ pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};
 #[cfg(feature = "config")]
 pub use config::ConfigError;
 pub use context::Context;
+#[cfg(feature = "postgres")]
+pub use coordination::postgres; // issue 14
+pub use coordination::{CatchUp, Coordination, CoordinationError, CoordinationState}; // issue 14
 pub use error::{BoxError, Error, Failure, ServiceFailure};
 pub use handle::{HostHandle, Phase};
 pub use host::{Host, run};

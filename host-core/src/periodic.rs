@@ -74,8 +74,15 @@ impl<J: Job> Body for Periodic<J> {
         // that run's deadline.
         let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
         let mut consecutive_failures = 0u32;
+        // A singleton job's ticks come from the database clock; `None` for every other
+        // job, whose only cost is the branch on it.
+        let mut singleton = crate::coordination::driver(schedule, ctx);
         loop {
-            let Some(due) = timeline.due() else {
+            let next = match &singleton {
+                Some(driver) => Some(driver.next_due()),
+                None => timeline.due(),
+            };
+            let Some(due) = next else {
                 tracing::info!("the schedule has no further runs");
                 status.set_next_run(*epoch, None);
                 return Ok(());
@@ -96,12 +103,38 @@ impl<J: Job> Body for Periodic<J> {
                 }
                 _ = &mut sleep => {}
             }
+            // A singleton runs only the ticks it claims; an unreachable backend skips
+            // the tick and counts as a failed run (so `max_failures` decides about long outages).
+            let lease = match &mut singleton {
+                None => None,
+                Some(driver) => match driver.claim().await {
+                    Ok(Some(lease)) => Some(lease),
+                    Ok(None) => {
+                        if consecutive_failures != 0 {
+                            consecutive_failures = 0;
+                            status.set_consecutive_failures(0);
+                        }
+                        continue;
+                    }
+                    Err(failure) => {
+                        consecutive_failures = consecutive_failures.saturating_add(1);
+                        tracing::warn!(consecutive_failures, error = %failure, "tick skipped: coordination unavailable");
+                        status.failed(failure.to_string());
+                        status.set_consecutive_failures(consecutive_failures);
+                        if schedule.max_failures.is_some_and(|max| consecutive_failures >= max) {
+                            return Err(failure);
+                        }
+                        continue;
+                    }
+                },
+            };
             let started = Instant::now();
             *runs = runs.saturating_add(1);
             let tick = Tick {
                 run: *runs,
                 scheduled: fire_at,
                 started,
+                claim: lease.as_ref().map(|l| l.claimed()),
             };
             status.run_started(*epoch, started);
             // Each run is a span inside the service's span (no-op without a subscriber).
@@ -110,12 +143,13 @@ impl<J: Job> Body for Periodic<J> {
             // intermediate future around it, so nothing of it is copied or stored twice.
             // A panic while making the run's future is a failed run too.
             let outcome = match schedule.timeout {
-                None => match call_caught(|| job.run(ctx, tick)) {
+                // A singleton run gets its lease's context, cancelled if the lease is lost.
+                None => match call_caught(|| job.run(lease.as_ref().map_or(ctx, |l| l.ctx()), tick)) {
                     Ok(run) => into_failure(Caught::new(run.instrument(span), &status.busy).await),
                     Err(failure) => Err(failure),
                 },
                 Some(limit) => 'run: {
-                    let run_ctx = ctx.for_run();
+                    let run_ctx = lease.as_ref().map_or_else(|| ctx.for_run(), |l| l.ctx().clone());
                     let end = deadline(started, limit);
                     sleep.as_mut().reset(end);
                     let run = match call_caught(|| job.run(&run_ctx, tick)) {
@@ -150,6 +184,9 @@ impl<J: Job> Body for Periodic<J> {
                     }
                 }
             };
+            if let (Some(driver), Some(lease)) = (&mut singleton, lease) {
+                driver.finish(lease, outcome.is_ok()).await;
+            }
             let ended = Instant::now();
             status.run_ended(*epoch, ended);
             #[cfg(feature = "testing")]

@@ -86,6 +86,9 @@ pub struct ServiceStatus {
     /// A work queue's counters (depth, in flight, processed, failed, dead-lettered, handed back);
     /// `None` for other services.
     pub queue: Option<crate::queue::QueueStats>,
+    /// issue 14: whether a singleton job can reach its coordination backend (`None`: not a
+    /// singleton, or not tried yet).
+    pub coordination: Option<crate::coordination::CoordinationState>,
 }
 
 /// Where a service's task is in its lifecycle; what the shutdown and the watchdog read to tell a
@@ -154,6 +157,8 @@ pub(crate) struct StatusCell {
     /// The service's metric handles, registered once (feature `metrics`).
     #[cfg(feature = "metrics")]
     pub(crate) metrics: crate::metrics::ServiceMetrics,
+    /// issue 14: 0 none, 1 available, 2 unavailable.
+    coordination: AtomicU8,
 }
 
 impl StatusCell {
@@ -176,6 +181,7 @@ impl StatusCell {
             schedule,
             #[cfg(feature = "metrics")]
             metrics: crate::metrics::ServiceMetrics::new(name),
+            coordination: AtomicU8::new(0), // issue 14
         }
     }
 
@@ -235,6 +241,11 @@ impl StatusCell {
         self.consecutive_failures.store(n, Relaxed);
     }
 
+    /// issue 14: what a singleton job last saw of its coordination backend.
+    pub(crate) fn set_coordination(&self, state: crate::coordination::CoordinationState) {
+        self.coordination.store(state as u8, Relaxed);
+    }
+
     pub(crate) fn restarted(&self) {
         self.restarts.fetch_add(1, Relaxed);
     }
@@ -254,6 +265,7 @@ impl StatusCell {
             next_run: decode(epoch, self.next_run.load(Relaxed)),
             schedule: self.schedule.as_ref().map(ToString::to_string),
             queue: None,
+            coordination: crate::coordination::CoordinationState::decode(self.coordination.load(Relaxed)),
         }
     }
 }

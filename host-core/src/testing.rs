@@ -421,5 +421,6 @@ pub fn tick(run: u64, scheduled: Instant) -> Tick {
         run,
         scheduled,
         started: Instant::now(),
+        claim: None,
     }
 }

@@ -62,6 +62,10 @@ pub(crate) struct Args {
     pub(crate) missed_ticks: Option<Spanned<MissedTicks>>,
     pub(crate) timeout: Option<Spanned<Duration>>,
     pub(crate) max_failures: Option<Spanned<u32>>,
+    // issue 14: singleton jobs across replicas
+    pub(crate) singleton: Option<Spanned<()>>,
+    pub(crate) catch_up: Option<Spanned<CatchUp>>,
+    pub(crate) lease: Option<Spanned<Duration>>,
 }
 
 /// `on_failure = …`
@@ -91,6 +95,13 @@ pub(crate) enum MissedTicks {
     Delay,
 }
 
+/// `catch_up = …` (issue 14)
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum CatchUp {
+    Skip,
+    Once,
+}
+
 const POLICIES: [&str; 3] = ["stop-host", "ignore", "restart"];
 const MISSED_TICKS: [&str; 3] = ["skip", "burst", "delay"];
 
@@ -103,6 +114,10 @@ trait Keyword: Copy + PartialEq + 'static {
     fn name(self) -> &'static str;
     /// The option with a typical value, for messages: `every = "30s"`.
     fn example(self) -> &'static str;
+    /// An option written without a value, like `singleton`.
+    fn is_flag(self) -> bool {
+        false
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -116,6 +131,9 @@ enum Key {
     MissedTicks,
     Timeout,
     MaxFailures,
+    Singleton,
+    CatchUp,
+    Lease,
     Name,
     Order,
     OnFailure,
@@ -126,7 +144,7 @@ enum Key {
 
 /// One row per option: `(key, name, example, the attribute it belongs to (`None`: both))`, in
 /// the order of the enum, so `KEYS[key as usize]` is the key's row (a test checks it).
-const KEYS: [(Key, &str, &str, Option<Attr>); 15] = [
+const KEYS: [(Key, &str, &str, Option<Attr>); 18] = [
     (Key::Every, "every", "every = \"30s\"", Some(Attr::Periodic)),
     (
         Key::FixedDelay,
@@ -156,6 +174,9 @@ const KEYS: [(Key, &str, &str, Option<Attr>); 15] = [
         "max_failures = 3",
         Some(Attr::Periodic),
     ),
+    (Key::Singleton, "singleton", "singleton", Some(Attr::Periodic)),
+    (Key::CatchUp, "catch_up", "catch_up = \"once\"", Some(Attr::Periodic)),
+    (Key::Lease, "lease", "lease = \"30s\"", Some(Attr::Periodic)),
     (Key::Name, "name", "name = \"billing\"", None),
     (Key::Order, "order", "order = 10", None),
     (Key::OnFailure, "on_failure", "on_failure = \"restart\"", None),
@@ -165,8 +186,8 @@ const KEYS: [(Key, &str, &str, Option<Attr>); 15] = [
 ];
 
 impl Key {
-    const ALL: [Key; 15] = {
-        let mut all = [Key::Every; 15];
+    const ALL: [Key; 18] = {
+        let mut all = [Key::Every; 18];
         let mut i = 0;
         while i < KEYS.len() {
             all[i] = KEYS[i].0;
@@ -198,6 +219,11 @@ impl Key {
             Some(key) => {
                 let (other, hint) = match key {
                     Key::New => ("#[hosted_service]", "on a struct or enum, to name its constructor"),
+                    Key::Singleton | Key::CatchUp | Key::Lease => (
+                        "#[periodic]",
+                        "for a job whose every tick runs once across replicas: \
+                         `#[host::periodic(every = \"1m\", singleton)]`; a hosted service runs on every replica",
+                    ),
                     _ => (
                         "#[periodic]",
                         "to run a function on a schedule: `#[host::periodic(every = \"30s\")]`",
@@ -227,6 +253,10 @@ impl Keyword for Key {
 
     fn example(self) -> &'static str {
         KEYS[self as usize].2
+    }
+
+    fn is_flag(self) -> bool {
+        self == Key::Singleton
     }
 }
 
@@ -379,6 +409,15 @@ pub(crate) fn parse(attr: Attr, tokens: TokenStream) -> syn::Result<Args> {
                     });
                 }
                 Key::MissedTicks => args.missed_ticks = Some(missed_ticks(ident, input)?),
+                Key::Singleton => {
+                    args.singleton = Some(Spanned {
+                        value: (),
+                        key: ident.span(),
+                        span: ident.span(),
+                    });
+                }
+                Key::CatchUp => args.catch_up = Some(catch_up(ident, input)?),
+                Key::Lease => args.lease = Some(duration(key, ident, input)?),
                 Key::MaxFailures => {
                     let n: Spanned<u32> = integer(key, ident, input, "a positive integer")?;
                     if n.value == 0 {
@@ -437,6 +476,22 @@ fn each_option<K: Keyword>(
                 ));
             }
             seen.push(key);
+            if key.is_flag() {
+                if input.peek(Token![=]) {
+                    let eq: Token![=] = input.parse()?;
+                    let value: TokenStream = input.parse()?;
+                    let span = value.into_iter().next().map_or(eq.span, |t| t.span());
+                    return Err(syn::Error::new(
+                        span,
+                        format!(
+                            "`{}` is a flag and takes no value: write `{}` alone (remove it to turn it off)",
+                            key.name(),
+                            key.example()
+                        ),
+                    ));
+                }
+                return option(key, &ident, input);
+            }
             if !input.peek(Token![=]) {
                 return Err(syn::Error::new(
                     ident.span(),
@@ -729,6 +784,33 @@ fn restart_options(tokens: TokenStream) -> syn::Result<Restart> {
         },
     );
     errors.finish(restart)
+}
+
+/// `catch_up = "skip"` / `"once"` (issue 14).
+fn catch_up(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<CatchUp>> {
+    let lit = string(Key::CatchUp, input)?;
+    let value = match lit.value().as_str() {
+        "skip" => CatchUp::Skip,
+        "once" => CatchUp::Once,
+        other => {
+            let hint = match did_you_mean(other, ["skip", "once"]) {
+                Some(m) => format!("did you mean `\"{m}\"`? "),
+                None => String::new(),
+            };
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "unknown `catch_up` policy `{other:?}`; {hint}use `\"once\"` (run one missed tick when the first \
+                     replica comes back) or `\"skip\"` (the default)"
+                ),
+            ));
+        }
+    };
+    Ok(Spanned {
+        value,
+        key: ident.span(),
+        span: lit.span(),
+    })
 }
 
 fn missed_ticks(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<MissedTicks>> {

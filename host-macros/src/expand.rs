@@ -11,7 +11,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::Ident;
 use syn::ext::IdentExt;
 
-use crate::args::{MissedTicks, Policy, Restart};
+use crate::args::{CatchUp, MissedTicks, Policy, Restart};
 use crate::duration::nanos;
 use crate::item::ServiceFn;
 use crate::validate::{Config, Kind, Schedule, Trigger};
@@ -221,6 +221,9 @@ fn schedule(krate: &syn::Path, schedule: &Schedule) -> TokenStream {
         missed_ticks,
         timeout,
         max_failures,
+        singleton,
+        catch_up,
+        lease,
     } = schedule;
     let mut tokens = match trigger {
         Trigger::Every(period) => {
@@ -258,6 +261,21 @@ fn schedule(krate: &syn::Path, schedule: &Schedule) -> TokenStream {
     }
     if let Some(n) = max_failures {
         tokens.extend(quote!(.max_failures(#n)));
+    }
+    // issue 14
+    if *singleton {
+        tokens.extend(quote!(.singleton()));
+    }
+    if let Some(policy) = catch_up {
+        let variant = match policy {
+            CatchUp::Skip => quote!(Skip),
+            CatchUp::Once => quote!(Once),
+        };
+        tokens.extend(quote!(.catch_up(#krate::CatchUp::#variant)));
+    }
+    if let Some(lease) = lease {
+        let lease = duration(krate, *lease);
+        tokens.extend(quote!(.lease(#lease)));
     }
     tokens
 }

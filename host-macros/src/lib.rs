@@ -120,6 +120,9 @@ pub fn hosted_service(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `missed_ticks = "skip"` / `"burst"` / `"delay"` | what to do with ticks missed while a run overran or the process stalled: drop them and stay on the grid / run each one / run one and restart the grid from it | `skip` |
 /// | `timeout = "20s"` | per run: at the timeout the run's token is cancelled, its future dropped, and the run counts as failed | none |
 /// | `max_failures = 3` | consecutive failed runs after which the service has failed and `on_failure` applies | unlimited: failed runs are logged and counted, the schedule goes on |
+/// | `singleton` | each tick runs on one replica only, coordinated through the database given to `Builder::coordination` (PostgreSQL, cargo feature `postgres`); with `every` (ticks then fall on multiples of the period since the Unix epoch) or `cron`, on the database's clock; see "Running several replicas" | off: every replica runs every tick |
+/// | `catch_up = "once"` / `"skip"` | with `singleton`: when the first replica comes back after every replica was down over a tick, run the current tick at once (one run for all the missed ticks) / skip the missed ticks | `skip` |
+/// | `lease = "30s"` | with `singleton`: how long a run's claim lasts unrenewed; renewed every third of it while the run lasts, so a replica killed mid-run blocks the job at most this long | `30s` |
 ///
 #[doc = include_str!("../docs/common-options.md")]
 ///

@@ -6,7 +6,7 @@ use std::time::Duration;
 use proc_macro2::Span;
 use syn::Ident;
 
-use crate::args::{Args, Attr, MissedTicks, Policy, Restart, Spanned};
+use crate::args::{Args, Attr, CatchUp, MissedTicks, Policy, Restart, Spanned};
 use crate::diag::Errors;
 use crate::item::{ServiceFn, Target};
 
@@ -42,6 +42,10 @@ pub(crate) struct Schedule {
     pub(crate) missed_ticks: Option<MissedTicks>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_failures: Option<u32>,
+    /// issue 14
+    pub(crate) singleton: bool,
+    pub(crate) catch_up: Option<CatchUp>,
+    pub(crate) lease: Option<Duration>,
 }
 
 pub(crate) enum Trigger {
@@ -169,6 +173,7 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
              remove `missed_ticks`, or use `every` for a fixed rate",
         ));
     }
+    singleton(args, &trigger, errors);
     Ok(Schedule {
         trigger,
         tz: args.tz.as_ref().map(|t| t.value.clone()),
@@ -177,7 +182,58 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
         missed_ticks: value(&args.missed_ticks),
         timeout: value(&args.timeout),
         max_failures: value(&args.max_failures),
+        singleton: args.singleton.is_some(),
+        catch_up: value(&args.catch_up),
+        lease: value(&args.lease),
     })
+}
+
+/// issue 14: `singleton` needs `every` or `cron`, and excludes what has no meaning on the database clock's
+/// grid; `catch_up` and `lease` need `singleton`.
+fn singleton(args: &Args, trigger: &Trigger, errors: &mut Errors) {
+    let Some(singleton) = &args.singleton else {
+        for (key, name) in [
+            (args.catch_up.as_ref().map(|s| s.key), "catch_up"),
+            (args.lease.as_ref().map(|s| s.key), "lease"),
+        ] {
+            if let Some(span) = key {
+                errors.push(syn::Error::new(
+                    span,
+                    format!("`{name}` only applies to singleton jobs: add `singleton`, or remove `{name}`"),
+                ));
+            }
+        }
+        return;
+    };
+    if let Trigger::FixedDelay(_) = trigger {
+        errors.push(syn::Error::new(
+            singleton.key,
+            "`singleton` needs `every` or `cron`: its ticks are scheduled times on the database clock, and \
+             `fixed_delay` has none; use `every = \"…\"`",
+        ));
+    }
+    if let Some(delay) = &args.initial_delay {
+        errors.push(syn::Error::new(
+            delay.key,
+            "`initial_delay` does not apply to a singleton job: its ticks are on the database clock's grid \
+             (multiples of the period since the Unix epoch); remove it",
+        ));
+    }
+    if let Some(missed) = &args.missed_ticks {
+        errors.push(syn::Error::new(
+            missed.key,
+            "a singleton job skips the ticks missed while its previous run lasts; remove `missed_ticks`, and use \
+             `catch_up = \"once\"` for ticks missed while every replica was down",
+        ));
+    }
+    if let Some(lease) = &args.lease {
+        if lease.value < Duration::from_millis(30) {
+            errors.push(syn::Error::new(
+                lease.span,
+                "the lease must be at least 30ms (it is renewed every third of it); use e.g. `lease = \"30s\"`",
+            ));
+        }
+    }
 }
 
 /// The back-off starts at `initial` and grows up to `max`.

@@ -132,6 +132,9 @@ pub struct ServiceView {
     pub next_run: Option<String>,
     /// A work queue's counters; `null` for other services.
     pub queue: Option<QueueView>,
+    /// A singleton job's coordination backend: `available` or `unavailable`; `null` for other
+    /// services (or before the first attempt).
+    pub coordination: Option<&'static str>,
 }
 
 /// A work queue's counters in [`ServiceView`].
@@ -189,6 +192,10 @@ impl From<&ServiceStatus> for ServiceView {
             last_run_started: time(s.last_run_started),
             last_run_ended: time(s.last_run_ended),
             next_run: time(s.next_run),
+            coordination: s.coordination.map(|c| match c {
+                crate::coordination::CoordinationState::Available => "available",
+                crate::coordination::CoordinationState::Unavailable => "unavailable",
+            }),
             queue: s.queue.map(|q| QueueView {
                 depth: q.depth,
                 in_flight: q.in_flight,
@@ -334,6 +341,7 @@ mod tests {
             next_run: None,
             schedule: None,
             queue: None,
+            coordination: None,
         }
     }
 

@@ -93,6 +93,12 @@ impl CronSpec {
         Ok(())
     }
 
+    /// issue 14: the last occurrence at or before `at` (singleton jobs: the tick due at `at`).
+    pub(crate) fn at_or_before(&self, at: Timestamp) -> Option<Zoned> {
+        let (cron, tz) = self.parsed.as_ref().ok()?;
+        cron.find_previous_occurrence(&at.to_zoned(tz.clone()), true).ok()
+    }
+
     /// The first occurrence strictly after `after`, or `None` when there is none (or it is past
     /// the year 9999).
     pub(crate) fn next_after(&self, after: Timestamp) -> Option<Zoned> {

@@ -46,6 +46,8 @@ pub struct Schedule {
     pub(crate) missed: MissedTicks,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_failures: Option<u32>,
+    /// issue 14: one run per tick across replicas (see `coordination`).
+    pub(crate) singleton: Option<crate::coordination::Singleton>,
 }
 
 #[derive(Clone, Debug)]
@@ -155,6 +157,16 @@ pub enum ScheduleError {
     /// `max_failures` is zero.
     #[error("max_failures must be at least 1")]
     ZeroMaxFailures,
+    /// issue 14: a singleton job on a schedule that singleton does not support.
+    #[error("{0}")]
+    Singleton(&'static str),
+    /// issue 14: a singleton job, and no coordination configured on the builder.
+    #[error(
+        "the job is a singleton (one run per tick across replicas), but no coordination is configured: add \
+         `Host::builder().coordination(host::postgres::Postgres::new(url))` (cargo feature `postgres`), or remove \
+         `singleton`"
+    )]
+    SingletonWithoutCoordination,
 }
 
 impl Schedule {
@@ -166,6 +178,7 @@ impl Schedule {
             missed: MissedTicks::Skip,
             timeout: None,
             max_failures: None,
+            singleton: None, // issue 14
         }
     }
 
@@ -242,6 +255,7 @@ impl Schedule {
 
     /// Checks the schedule now instead of at [`Builder::build`](crate::Builder::build).
     pub fn validate(&self) -> Result<(), ScheduleError> {
+        crate::coordination::validate(self)?; // issue 14
         if let Some(timeout) = self.timeout {
             check_resolution("timeout", timeout)?;
         }
@@ -303,6 +317,9 @@ impl fmt::Display for Schedule {
             MissedTicks::Burst => f.write_str(", missed ticks: burst")?,
             MissedTicks::Delay => f.write_str(", missed ticks: delay")?,
         }
+        if self.is_singleton() {
+            write!(f, ", singleton")?; // issue 14
+        }
         Ok(())
     }
 }
@@ -324,6 +341,8 @@ pub struct Tick {
     pub(crate) run: u64,
     pub(crate) scheduled: Instant,
     pub(crate) started: Instant,
+    /// issue 14: the claim of a singleton run (its fence and tick on the database clock).
+    pub(crate) claim: Option<crate::coordination::Claimed>,
 }
 
 impl Tick {
@@ -340,6 +359,20 @@ impl Tick {
     /// The instant this run actually started.
     pub fn started(&self) -> Instant {
         self.started
+    }
+
+    /// The fencing number of a [singleton](Schedule::singleton) run: it increases with every claim
+    /// of this job by any replica, so a write guarded by it (`… WHERE fence < $fence`) cannot be
+    /// overwritten by a run that lost its lease. `None` for ordinary jobs.
+    pub fn fence(&self) -> Option<u64> {
+        self.claim.map(|c| c.fence)
+    }
+
+    /// The tick a [singleton](Schedule::singleton) run claimed: its scheduled time on the database
+    /// clock, in milliseconds since the Unix epoch (`every`: a multiple of the period; `cron`: an
+    /// occurrence), the same on every replica. `None` for ordinary jobs.
+    pub fn slot(&self) -> Option<i64> {
+        self.claim.map(|c| c.tick)
     }
 
     /// How late the run started: `started - scheduled`.

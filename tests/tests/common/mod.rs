@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod replicas; // issue 14
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

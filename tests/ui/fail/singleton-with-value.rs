@@ -1,0 +1,4 @@
+#[host::periodic(every = "1m", singleton = true)]
+async fn invoices() {}
+
+fn main() {}
