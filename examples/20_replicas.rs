@@ -1,4 +1,4 @@
-//! Several replicas, one run per tick (issue 14): `invoice_run` is a singleton job, so each of
+//! Several replicas, one run per tick: `invoice_run` is a singleton job, so each of
 //! its ticks runs on one replica only, whichever claims it first in PostgreSQL; `refresh_cache`
 //! is an ordinary job and runs on every replica. Kill any replica (even with `kill -9`) and start it
 //! again: the invoice runs go on, each tick once. See "Running several replicas" in the README.

@@ -50,7 +50,7 @@ pub struct Builder {
     /// Where configuration overrides come from.
     #[cfg(feature = "config")]
     config: crate::config::Sources,
-    /// issue 14: coordination of singleton jobs.
+    /// Coordination of singleton jobs.
     coordination: Option<crate::coordination::Coordination>,
 }
 
@@ -82,7 +82,7 @@ impl Default for Builder {
             provided: Provided::default(),
             #[cfg(feature = "config")]
             config: crate::config::Sources::default(),
-            coordination: None, // issue 14
+            coordination: None,
         }
     }
 }
@@ -345,7 +345,7 @@ impl Builder {
                 source,
             })?;
         }
-        // issue 14: singleton jobs need coordination, and the coordination a valid configuration.
+        // Singleton jobs need coordination, and the coordination a valid configuration.
         crate::coordination::check(coordination.as_ref(), all.0.iter().map(|s| (&*s.name, s.schedule())))?;
         let mut all = std::mem::take(&mut all.0);
         all.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
@@ -353,7 +353,7 @@ impl Builder {
         let handle = HostHandle::new(origin, options.shutdown_timeout);
         handle.queues().register(&all);
         if let Some(coordination) = coordination {
-            handle.set_coordination(coordination); // issue 14
+            handle.set_coordination(coordination);
         }
         Ok(Host::new(all, handle, options))
     }

@@ -149,7 +149,7 @@ pub enum Error {
         #[source]
         source: crate::schedule::ScheduleError,
     },
-    /// issue 14: the coordination configured on the builder is invalid (a database URL that does
+    /// The coordination configured on the builder is invalid (a database URL that does
     /// not parse, say).
     #[error("invalid coordination configuration: {reason}")]
     InvalidCoordination {

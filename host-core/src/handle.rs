@@ -75,7 +75,7 @@ struct HostShared {
     recorder: OnceLock<Arc<crate::testing::Recorder>>,
     /// The host's work queues, for [`HostHandle::queue`].
     queues: crate::queue::registry::Queues,
-    /// issue 14: the coordination backend of singleton jobs, set once by the builder.
+    /// The coordination backend of singleton jobs, set once by the builder.
     coordination: OnceLock<crate::coordination::Coordination>,
 }
 
@@ -95,7 +95,7 @@ impl HostHandle {
                 #[cfg(feature = "testing")]
                 recorder: OnceLock::new(),
                 queues: crate::queue::registry::Queues::default(),
-                coordination: OnceLock::new(), // issue 14
+                coordination: OnceLock::new(),
             }),
         }
     }
@@ -163,12 +163,12 @@ impl HostHandle {
         self.inner.epoch
     }
 
-    /// issue 14: the coordination of singleton jobs (set by the builder before anything runs).
+    /// The coordination of singleton jobs (set by the builder before anything runs).
     pub(crate) fn set_coordination(&self, coordination: crate::coordination::Coordination) {
         let _ = self.inner.coordination.set(coordination);
     }
 
-    /// issue 14: the coordination of singleton jobs, if one was configured.
+    /// The coordination of singleton jobs, if one was configured.
     pub(crate) fn coordination(&self) -> Option<&crate::coordination::Coordination> {
         self.inner.coordination.get()
     }

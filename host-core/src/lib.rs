@@ -82,7 +82,7 @@ mod clock; // saturating deadlines, jitter, wall clock
 #[cfg(feature = "config")]
 pub mod config; // host.toml and HOST_* variables over the attributes
 mod context; // Context: what a service receives
-pub mod coordination; // issue 14: singleton jobs across replicas (Coordination, CatchUp; postgres backend)
+pub mod coordination; // Singleton jobs across replicas (Coordination, CatchUp; postgres backend)
 mod error; // Error, Failure, ServiceFailure
 mod handle; // HostHandle, Phase: stop, lifetime, status
 mod host; // Host::run: runtime checks, start in order, wait for a stop
@@ -117,8 +117,8 @@ pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use config::ConfigError;
 pub use context::Context;
 #[cfg(feature = "postgres")]
-pub use coordination::postgres; // issue 14
-pub use coordination::{CatchUp, Coordination, CoordinationError, CoordinationState}; // issue 14
+pub use coordination::postgres;
+pub use coordination::{CatchUp, Coordination, CoordinationError, CoordinationState};
 pub use error::{BoxError, Error, Failure, ServiceFailure};
 pub use handle::{HostHandle, Phase};
 pub use host::{Host, run};

@@ -76,7 +76,9 @@ impl<J: Job> Body for Periodic<J> {
         let mut consecutive_failures = 0u32;
         // A singleton job's ticks come from the database clock; `None` for every other
         // job, whose only cost is the branch on it.
-        let mut singleton = crate::coordination::driver(schedule, ctx);
+        // Boxed, like its claims and releases below: every periodic task is as large as its
+        // largest state, and most jobs are not singletons.
+        let mut singleton = crate::coordination::driver(schedule, ctx).map(Box::new);
         loop {
             let next = match &singleton {
                 Some(driver) => Some(driver.next_due()),
@@ -107,8 +109,8 @@ impl<J: Job> Body for Periodic<J> {
             // the tick and counts as a failed run (so `max_failures` decides about long outages).
             let lease = match &mut singleton {
                 None => None,
-                Some(driver) => match driver.claim().await {
-                    Ok(Some(lease)) => Some(lease),
+                Some(driver) => match Box::pin(driver.claim()).await {
+                    Ok(Some(lease)) => Some(Box::new(lease)),
                     Ok(None) => {
                         if consecutive_failures != 0 {
                             consecutive_failures = 0;
@@ -185,7 +187,7 @@ impl<J: Job> Body for Periodic<J> {
                 }
             };
             if let (Some(driver), Some(lease)) = (&mut singleton, lease) {
-                driver.finish(lease, outcome.is_ok()).await;
+                Box::pin(driver.finish(*lease, outcome.is_ok())).await;
             }
             let ended = Instant::now();
             status.run_ended(*epoch, ended);

@@ -86,7 +86,7 @@ pub struct ServiceStatus {
     /// A work queue's counters (depth, in flight, processed, failed, dead-lettered, handed back);
     /// `None` for other services.
     pub queue: Option<crate::queue::QueueStats>,
-    /// issue 14: whether a singleton job can reach its coordination backend (`None`: not a
+    /// Whether a singleton job can reach its coordination backend (`None`: not a
     /// singleton, or not tried yet).
     pub coordination: Option<crate::coordination::CoordinationState>,
 }
@@ -157,7 +157,7 @@ pub(crate) struct StatusCell {
     /// The service's metric handles, registered once (feature `metrics`).
     #[cfg(feature = "metrics")]
     pub(crate) metrics: crate::metrics::ServiceMetrics,
-    /// issue 14: 0 none, 1 available, 2 unavailable.
+    /// 0 none, 1 available, 2 unavailable.
     coordination: AtomicU8,
 }
 
@@ -181,7 +181,7 @@ impl StatusCell {
             schedule,
             #[cfg(feature = "metrics")]
             metrics: crate::metrics::ServiceMetrics::new(name),
-            coordination: AtomicU8::new(0), // issue 14
+            coordination: AtomicU8::new(0),
         }
     }
 
@@ -241,7 +241,7 @@ impl StatusCell {
         self.consecutive_failures.store(n, Relaxed);
     }
 
-    /// issue 14: what a singleton job last saw of its coordination backend.
+    /// What a singleton job last saw of its coordination backend.
     pub(crate) fn set_coordination(&self, state: crate::coordination::CoordinationState) {
         self.coordination.store(state as u8, Relaxed);
     }

@@ -368,11 +368,12 @@ mod tests {
         let body = Periodic::new(crate::Schedule::every(std::time::Duration::from_secs(1)), job);
         let task = lean(body, crate::testing_ctx(), FailurePolicy::StopHost);
         let size = std::mem::size_of_val(&task);
-        // The optional integrations (the test kit's recorder, the metrics handles) add a little.
+        // The optional integrations (the test kit's recorder, the metrics handles) add a little;
+        // singleton support (a claim on every `Tick`, the boxed driver and lease) added 136 bytes.
         let limit = if cfg!(any(feature = "testing", feature = "metrics")) {
-            880
+            1000
         } else {
-            840
+            976
         };
         assert!(size <= limit, "the periodic task's future grew to {size} bytes");
     }

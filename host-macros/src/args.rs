@@ -62,7 +62,7 @@ pub(crate) struct Args {
     pub(crate) missed_ticks: Option<Spanned<MissedTicks>>,
     pub(crate) timeout: Option<Spanned<Duration>>,
     pub(crate) max_failures: Option<Spanned<u32>>,
-    // issue 14: singleton jobs across replicas
+    // Singleton jobs across replicas
     pub(crate) singleton: Option<Spanned<()>>,
     pub(crate) catch_up: Option<Spanned<CatchUp>>,
     pub(crate) lease: Option<Spanned<Duration>>,
@@ -95,7 +95,7 @@ pub(crate) enum MissedTicks {
     Delay,
 }
 
-/// `catch_up = …` (issue 14)
+/// `catch_up = …`
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum CatchUp {
     Skip,
@@ -786,7 +786,7 @@ fn restart_options(tokens: TokenStream) -> syn::Result<Restart> {
     errors.finish(restart)
 }
 
-/// `catch_up = "skip"` / `"once"` (issue 14).
+/// `catch_up = "skip"` / `"once"`.
 fn catch_up(ident: &Ident, input: ParseStream) -> syn::Result<Spanned<CatchUp>> {
     let lit = string(Key::CatchUp, input)?;
     let value = match lit.value().as_str() {

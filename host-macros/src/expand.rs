@@ -262,7 +262,7 @@ fn schedule(krate: &syn::Path, schedule: &Schedule) -> TokenStream {
     if let Some(n) = max_failures {
         tokens.extend(quote!(.max_failures(#n)));
     }
-    // issue 14
+
     if *singleton {
         tokens.extend(quote!(.singleton()));
     }

@@ -42,7 +42,7 @@ pub(crate) struct Schedule {
     pub(crate) missed_ticks: Option<MissedTicks>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_failures: Option<u32>,
-    /// issue 14
+    /// `singleton`: one run per tick across replicas.
     pub(crate) singleton: bool,
     pub(crate) catch_up: Option<CatchUp>,
     pub(crate) lease: Option<Duration>,
@@ -188,7 +188,7 @@ fn schedule(args: &Args, errors: &mut Errors) -> syn::Result<Schedule> {
     })
 }
 
-/// issue 14: `singleton` needs `every` or `cron`, and excludes what has no meaning on the database clock's
+/// `singleton` needs `every` or `cron`, and excludes what has no meaning on the database clock's
 /// grid; `catch_up` and `lease` need `singleton`.
 fn singleton(args: &Args, trigger: &Trigger, errors: &mut Errors) {
     let Some(singleton) = &args.singleton else {

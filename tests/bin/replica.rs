@@ -1,4 +1,4 @@
-//! One replica of a host with a singleton job, for the real-process tests of issue 14
+//! One replica of a host with a singleton job, for the real-process replica tests
 //! (`tests/replicas.rs`, `tests/replicas_db_restart.rs`): several of these run against one
 //! PostgreSQL and each tick of the job must run on one of them only.
 //!

@@ -480,7 +480,7 @@ fn services_built_by_hand_are_configured_too() {
 
 /// What configuration adds to `build()`: 10 000 services, 1 000 of them overridden in a file and
 /// 1 000 by variables. A measurement, not a check: `cargo test --release -p tests --test config
-/// -- --ignored --nocapture build_cost` (figures in the report of issue 11).
+/// -- --ignored --nocapture build_cost` (figures in BENCHMARKS.md).
 #[test]
 #[ignore = "a measurement; run it in release"]
 fn build_cost_with_configuration() {

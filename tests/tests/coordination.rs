@@ -1,4 +1,4 @@
-//! issue 14: singleton jobs under tokio's paused clock, coordinated in-process
+//! Singleton jobs under tokio's paused clock, coordinated in-process
 //! ([`host::coordination::InProcess`], the PostgreSQL backend's rules on tokio's clock): exact
 //! instants, tick numbers, fences, round trips, an unreachable backend, catch-up, a lost lease, and
 //! the configuration errors. The same behaviour against a real PostgreSQL, as real processes, is in

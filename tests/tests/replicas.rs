@@ -1,4 +1,4 @@
-//! issue 14: singleton jobs across replicas, as real processes (`bin/replica.rs`) against a real
+//! Singleton jobs across replicas, as real processes (`bin/replica.rs`) against a real
 //! PostgreSQL (`.ci/with-postgres cargo test -p tests --test replicas`). Every replica runs the same
 //! 1 s singleton job and records each run in a file; the tests read that file.
 //!

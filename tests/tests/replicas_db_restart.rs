@@ -1,4 +1,4 @@
-//! issue 14: the coordination database restarted under three replicas (`pg_ctl stop`, then
+//! The coordination database restarted under three replicas (`pg_ctl stop`, then
 //! `start` on the same data directory, through what `.ci/with-postgres` exports). A binary of its
 //! own: cargo runs test binaries one after another, so no other test uses the server meanwhile.
 #![cfg(unix)]

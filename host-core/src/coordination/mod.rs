@@ -1,4 +1,4 @@
-//! Singleton periodic jobs across replicas (issue 14): each tick of a job marked
+//! Singleton periodic jobs across replicas: each tick of a job marked
 //! [`singleton`](Schedule::singleton) runs on one replica only, coordinated through a database all
 //! replicas share (`host::postgres::Postgres`, cargo feature `postgres`).
 //!
@@ -292,7 +292,7 @@ impl Default for Singleton {
     }
 }
 
-/// issue 14: the singleton options of a schedule.
+/// The singleton options of a schedule.
 impl Schedule {
     /// Runs each tick on one replica only, across every host sharing the
     /// [coordination](crate::Builder::coordination) (see [`coordination`](crate::coordination) for

@@ -93,7 +93,7 @@ impl CronSpec {
         Ok(())
     }
 
-    /// issue 14: the last occurrence at or before `at` (singleton jobs: the tick due at `at`).
+    /// The last occurrence at or before `at` (singleton jobs: the tick due at `at`).
     pub(crate) fn at_or_before(&self, at: Timestamp) -> Option<Zoned> {
         let (cron, tz) = self.parsed.as_ref().ok()?;
         cron.find_previous_occurrence(&at.to_zoned(tz.clone()), true).ok()

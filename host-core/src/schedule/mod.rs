@@ -46,7 +46,7 @@ pub struct Schedule {
     pub(crate) missed: MissedTicks,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_failures: Option<u32>,
-    /// issue 14: one run per tick across replicas (see `coordination`).
+    /// One run per tick across replicas (see `coordination`).
     pub(crate) singleton: Option<crate::coordination::Singleton>,
 }
 
@@ -126,7 +126,7 @@ pub enum ScheduleError {
         /// Why it does not parse.
         reason: String,
     },
-    /// The cron expression can never fire (issue 10): no date matches its day, month and weekday
+    /// The cron expression can never fire: no date matches its day, month and weekday
     /// fields together, like `0 0 30 2 *` (30 February).
     #[error(
         "the cron expression `{0}` never fires: no date matches its day-of-month, month and weekday fields \
@@ -134,7 +134,7 @@ pub enum ScheduleError {
     )]
     CronNeverFires(String),
     /// Jitter must be smaller than the shortest interval between two runs of a cron expression
-    /// (issue 10), or a delayed run would fall after the next one is due and that run would be lost.
+    /// or a delayed run would fall after the next one is due and that run would be lost.
     #[error(
         "jitter ({}) must be smaller than the shortest interval between two runs of the cron expression `{expr}` ({})",
         humantime::format_duration(*jitter),
@@ -157,10 +157,10 @@ pub enum ScheduleError {
     /// `max_failures` is zero.
     #[error("max_failures must be at least 1")]
     ZeroMaxFailures,
-    /// issue 14: a singleton job on a schedule that singleton does not support.
+    /// A singleton job on a schedule that singleton does not support.
     #[error("{0}")]
     Singleton(&'static str),
-    /// issue 14: a singleton job, and no coordination configured on the builder.
+    /// A singleton job, and no coordination configured on the builder.
     #[error(
         "the job is a singleton (one run per tick across replicas), but no coordination is configured: add \
          `Host::builder().coordination(host::postgres::Postgres::new(url))` (cargo feature `postgres`), or remove \
@@ -178,7 +178,7 @@ impl Schedule {
             missed: MissedTicks::Skip,
             timeout: None,
             max_failures: None,
-            singleton: None, // issue 14
+            singleton: None,
         }
     }
 
@@ -255,7 +255,7 @@ impl Schedule {
 
     /// Checks the schedule now instead of at [`Builder::build`](crate::Builder::build).
     pub fn validate(&self) -> Result<(), ScheduleError> {
-        crate::coordination::validate(self)?; // issue 14
+        crate::coordination::validate(self)?;
         if let Some(timeout) = self.timeout {
             check_resolution("timeout", timeout)?;
         }
@@ -263,7 +263,7 @@ impl Schedule {
             Trigger::Every(p) => check_resolution("every", *p)?,
             Trigger::FixedDelay(p) => check_resolution("fixed_delay", *p)?,
             #[cfg(feature = "cron")]
-            // issue 10: the cron check takes the jitter (its shortest interval bounds it)
+            // The cron check takes the jitter (its shortest interval bounds it)
             Trigger::Cron(spec) => return spec.validate(self.jitter).and(self.check_max_failures()),
         };
         if !self.jitter.is_zero() && self.jitter >= period {
@@ -318,7 +318,7 @@ impl fmt::Display for Schedule {
             MissedTicks::Delay => f.write_str(", missed ticks: delay")?,
         }
         if self.is_singleton() {
-            write!(f, ", singleton")?; // issue 14
+            write!(f, ", singleton")?;
         }
         Ok(())
     }
@@ -341,7 +341,7 @@ pub struct Tick {
     pub(crate) run: u64,
     pub(crate) scheduled: Instant,
     pub(crate) started: Instant,
-    /// issue 14: the claim of a singleton run (its fence and tick on the database clock).
+    /// The claim of a singleton run (its fence and tick on the database clock).
     pub(crate) claim: Option<crate::coordination::Claimed>,
 }
 

@@ -1,4 +1,4 @@
-//! singleton-bench (issue 14): N singleton jobs every second on R replicas (processes) against the
+//! singleton-bench: N singleton jobs every second on R replicas (processes) against the
 //! PostgreSQL of `.ci/with-postgres`; reports database round trips per tick, lateness percentiles
 //! and CPU per tick. See "Singleton jobs across replicas" in BENCHMARKS.md.
 //!

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 pub mod process;
-pub mod replicas; // issue 14
+pub mod replicas;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

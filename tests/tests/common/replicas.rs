@@ -1,4 +1,4 @@
-//! issue 14: replicas of `bin/replica.rs` against the PostgreSQL of `.ci/with-postgres`, and the
+//! Replicas of `bin/replica.rs` against the PostgreSQL of `.ci/with-postgres`, and the
 //! runs they record.
 #![cfg(unix)]
 

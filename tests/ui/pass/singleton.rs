@@ -1,4 +1,4 @@
-// issue 14: singleton options.
+// Singleton options.
 #[host::periodic(every = "1h", singleton, catch_up = "once", lease = "1m")]
 async fn invoices(tick: host::Tick) {
     let _fence: Option<u64> = tick.fence();
