@@ -106,11 +106,11 @@ timeout = "none"
     assert_eq!(
         schedule(&host, "report"),
         "Schedule { trigger: FixedDelay(1200s), initial_delay: 30s, jitter: 10s, missed: Skip, timeout: Some(60s), \
-         max_failures: Some(5) }"
+         max_failures: Some(5), singleton: None }"
     );
     assert_eq!(
         schedule(&host, "tick"),
-        "Schedule { trigger: Every(45s), initial_delay: 0ns, jitter: 0ns, missed: Burst, timeout: None, max_failures: None }"
+        "Schedule { trigger: Every(45s), initial_delay: 0ns, jitter: 0ns, missed: Burst, timeout: None, max_failures: None, singleton: None }"
     );
     let report = service(&host, "report");
     assert_eq!(report.start_order(), -4);
@@ -180,11 +180,11 @@ fn every_option_from_the_environment() {
     assert_eq!(
         schedule(&host, "report"),
         "Schedule { trigger: Every(7200s), initial_delay: 60s, jitter: 0ns, missed: Delay, timeout: Some(600s), \
-         max_failures: None }"
+         max_failures: None, singleton: None }"
     );
     assert_eq!(
         schedule(&host, "tick"),
-        "Schedule { trigger: FixedDelay(15s), initial_delay: 0ns, jitter: 0ns, missed: Skip, timeout: None, max_failures: None }"
+        "Schedule { trigger: FixedDelay(15s), initial_delay: 0ns, jitter: 0ns, missed: Skip, timeout: None, max_failures: None, singleton: None }"
     );
     let report = service(&host, "report");
     assert_eq!(report.start_order(), 8);
@@ -235,7 +235,7 @@ fn the_environment_overrides_the_file_which_overrides_the_attribute() {
         schedule(&host, "report"),
         // every: env; jitter: file; timeout and max_failures: attribute
         "Schedule { trigger: Every(10800s), initial_delay: 0ns, jitter: 120s, missed: Skip, timeout: Some(300s), \
-         max_failures: Some(2) }"
+         max_failures: Some(2), singleton: None }"
     );
     let report = service(&host, "report");
     assert_eq!(report.start_order(), 4, "file");

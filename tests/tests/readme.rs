@@ -36,7 +36,7 @@ fn readme_snippets_that_need_features_are_excerpts_of_the_examples() {
         }
     }
     assert_eq!(
-        snippets, 4,
-        "the library crate, the test kit, the web app and the Prometheus snippets"
+        snippets, 5,
+        "the library crate, the test kit, the replicas, the web app and the Prometheus snippets"
     );
 }
