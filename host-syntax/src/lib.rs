@@ -87,8 +87,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     Ok(duration)
 }
 
-/// The closest of `candidates` to `given` (case-insensitive, one edit per three characters), for
-/// "did you mean" hints: unknown service names in configuration, time zones.
+/// The closest of `candidates` to `given` (case-insensitive, one edit per three characters, at
+/// least one), for "did you mean" hints: option names in the macros, unknown service names in
+/// configuration, time zones.
 pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let given = given.to_ascii_lowercase();
     let limit = (given.chars().count() / 3).max(1);
@@ -100,20 +101,28 @@ pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a st
         .map(|(_, c)| c)
 }
 
-/// Levenshtein distance.
+/// Levenshtein distance, counting an adjacent transposition as one edit (`fixed_dealy` is one
+/// edit from `fixed_delay`).
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+    // Three rows: two back (for transpositions), previous, current.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(before[j - 2] + 1);
+            }
         }
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
     }
-    row[b.len()]
+    prev[b.len()]
 }
 
 /// `"00:00:30"` (clock notation) and `"PT30S"` (ISO 8601): rejected with the same duration in
@@ -244,6 +253,15 @@ fn describe(text: &str, error: &humantime::DurationError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edit_distances_count_a_transposition_as_one_edit() {
+        assert_eq!(edit_distance("every", "every"), 0);
+        assert_eq!(edit_distance("evry", "every"), 1);
+        assert_eq!(edit_distance("evrey", "every"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     fn parse(text: &str) -> Result<Duration, String> {
         parse_duration(text).map_err(|e| e.to_string())
