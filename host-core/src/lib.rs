@@ -74,11 +74,11 @@
 // selection, validation) → host (start in order, wait) → supervisor (one task per service: hooks,
 // body, policies) → periodic (the loop; schedule/ for timeline and cron) → shutdown (the one
 // path, its Report); watchdog (signals and the deadline from a thread of its own); shared:
-// context, handle, status, report, policy, error, panic, clock, wallclock, location; inject
+// context, handle, status, report, policy, error, panic, clock, location; inject
 // (shared values) and config (overrides) feed the builder; queue (work queues); integrations:
 // http, metrics, systemd; testing (the kit).
 mod builder; // Builder: options, discovery, selection, validation
-mod clock; // saturating deadlines, jitter, wall clock
+mod clock; // saturating deadlines, jitter, back-off, wall clock, RFC 3339 times
 #[cfg(feature = "config")]
 pub mod config; // host.toml and HOST_* variables over the attributes
 mod context; // Context: what a service receives
@@ -109,7 +109,6 @@ mod supervisor; // one task per service: hooks, body, failure policies, restarts
 pub mod systemd; // READY, STATUS, STOPPING and watchdog notifications
 #[cfg(feature = "testing")]
 pub mod testing; // TestHost: your services in virtual time
-mod wallclock; // Instant → SystemTime and RFC 3339, for status pages and logs
 mod watchdog; // signals and the shutdown deadline, watched from a thread of its own
 
 pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};

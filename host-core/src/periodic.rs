@@ -140,7 +140,7 @@ impl<J: Job> Body for Periodic<J> {
             };
             status.run_started(*epoch, started);
             // Each run is a span inside the service's span (no-op without a subscriber).
-            let span = tracing::info_span!("run", run = *runs, scheduled = %crate::wallclock::Rfc3339(fire_at), lateness = ?tick.lateness());
+            let span = tracing::info_span!("run", run = *runs, scheduled = %crate::clock::Rfc3339(fire_at), lateness = ?tick.lateness());
             // The run's future lives in this loop's own state, pinned once where it is built: no
             // intermediate future around it, so nothing of it is copied or stored twice.
             // A panic while making the run's future is a failed run too.

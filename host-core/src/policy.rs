@@ -111,10 +111,8 @@ impl Restart {
 
     /// The delay before the restart that follows `recent` restarts within the window.
     pub(crate) fn delay(&self, recent: u32, rng: &mut fastrand::Rng) -> Duration {
-        let exp = i32::try_from(recent).unwrap_or(i32::MAX);
-        let base = self.initial.as_secs_f64() * self.factor.powi(exp);
-        let capped = base.min(self.max.as_secs_f64());
-        let jittered = capped * (1.0 + self.jitter * rng.f64());
+        let capped = crate::clock::backoff(self.initial, self.factor, recent, self.max);
+        let jittered = capped.as_secs_f64() * (1.0 + self.jitter * rng.f64());
         Duration::try_from_secs_f64(jittered).unwrap_or(self.max)
     }
 }

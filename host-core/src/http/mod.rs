@@ -47,9 +47,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
+use crate::clock::Rfc3339;
 use crate::handle::{HostHandle, Phase};
 use crate::status::{ServiceKind, ServiceStatus, State};
-use crate::wallclock::Rfc3339;
 
 /// A periodic service whose last this many runs all failed is [`Health::Degraded`].
 pub const DEGRADED_AFTER: u32 = 3;

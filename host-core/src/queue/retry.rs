@@ -67,12 +67,7 @@ impl Retry {
 
     /// The delay after the failed attempt number `attempt` (from 1).
     pub(crate) fn delay(&self, attempt: u32) -> Duration {
-        let exp = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-        let secs = self.initial.as_secs_f64() * self.factor.powi(exp);
-        if secs >= self.max.as_secs_f64() {
-            return self.max;
-        }
-        Duration::try_from_secs_f64(secs).unwrap_or(self.max)
+        crate::clock::backoff(self.initial, self.factor, attempt.saturating_sub(1), self.max)
     }
 }
 
