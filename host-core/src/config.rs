@@ -60,6 +60,9 @@ pub const DEFAULT_CONFIG_FILE: &str = "host.toml";
 /// The prefix of every environment variable the host reads.
 pub const ENV_PREFIX: &str = "HOST_";
 
+/// The variable of the host's shutdown timeout.
+const SHUTDOWN_TIMEOUT_VAR: &str = "HOST_SHUTDOWN_TIMEOUT";
+
 /// A configuration value that is invalid, or names a service or option that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{origin}: {}{message}", service.as_ref().map(|s| format!("service `{s}`: ")).unwrap_or_default())]
@@ -234,8 +237,7 @@ fn aliases<'a>(names: &[&'a str]) -> HashMap<&'a str, &'a str> {
 
 impl Config {
     /// Reads the sources; `names` are every service the host knows (selected or not).
-    pub(crate) fn load(sources: &Sources, names: &[&str]) -> Result<Config, ConfigError> {
-        let aliases = aliases(names);
+    pub(crate) fn load<'a>(sources: &Sources, names: impl FnOnce() -> Vec<&'a str>) -> Result<Config, ConfigError> {
         let mut config = Config::default();
         let vars: Vec<(String, String)> = match &sources.env {
             EnvSource::Process => std::env::vars_os()
@@ -246,7 +248,18 @@ impl Config {
             EnvSource::Off => Vec::new(),
         };
         let named = vars.iter().find(|(k, _)| k == CONFIG_FILE_VAR).map(|(_, v)| v.as_str());
-        if let Some((path, text)) = read_file(&sources.file, named)? {
+        let file = read_file(&sources.file, named)?;
+        // Most hosts have no configuration that names a service: then no service's names and
+        // variable names are worked out (that would cost every host's start-up per service).
+        let names_services = |(k, _): &(String, String)| k != CONFIG_FILE_VAR && k != SHUTDOWN_TIMEOUT_VAR;
+        if file.is_none() && !vars.iter().any(names_services) {
+            if let Some((var, value)) = vars.iter().find(|(k, _)| k == SHUTDOWN_TIMEOUT_VAR) {
+                config.shutdown_timeout = Some(duration(value, var, None, false)?);
+            }
+            return Ok(config);
+        }
+        let aliases = aliases(&names());
+        if let Some((path, text)) = file {
             config.read_toml(&path, &text, &aliases)?;
         }
         config.read_env(&vars, &aliases)?;
@@ -499,7 +512,7 @@ impl Config {
         if origins.is_empty() {
             return Ok(());
         }
-        let Some(schedule) = service.slot.schedule_mut() else {
+        let Some(schedule) = service.schedule.as_mut() else {
             return Err(error(
                 origins[0],
                 "this is a schedule option, and the service is not periodic (it is a hosted service); remove it"

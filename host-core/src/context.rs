@@ -37,6 +37,8 @@ pub(crate) struct ServiceShared {
     pub(crate) token: CancellationToken,
     pub(crate) host: HostHandle,
     pub(crate) status: StatusCell,
+    /// What happens when the service fails.
+    pub(crate) policy: crate::policy::Held,
 }
 
 impl ServiceShared {
@@ -91,6 +93,7 @@ impl Context {
                 token: self.shared.token.clone(),
                 host: self.shared.host.clone(),
                 status: StatusCell::new(&self.shared.name, self.shared.status.kind, None),
+                policy: self.shared.policy.clone(),
             }),
             run_token: self.run_token.clone(),
         }

@@ -68,6 +68,8 @@ struct HostShared {
     /// A fixed wall-clock time for `epoch` (tests of cron schedules); `None`: the system clock.
     wall_origin: WallOrigin,
     shutdown_timeout: Duration,
+    /// When the stop was first requested (the report's shutdown time starts there).
+    stop_requested_at: OnceLock<Instant>,
     /// Told when a stop is requested: the watchdog thread of a host that owns its process.
     stop_listener: OnceLock<mpsc::UnboundedSender<()>>,
     /// Every run, for the test kit.
@@ -91,6 +93,7 @@ impl HostHandle {
                 epoch: Instant::now(),
                 wall_origin,
                 shutdown_timeout,
+                stop_requested_at: OnceLock::new(),
                 stop_listener: OnceLock::new(),
                 #[cfg(feature = "testing")]
                 recorder: OnceLock::new(),
@@ -193,10 +196,16 @@ impl HostHandle {
             return;
         }
         let _ = self.inner.reason.set(reason);
+        let _ = self.inner.stop_requested_at.set(Instant::now());
         self.inner.stop.cancel();
         if let Some(listener) = self.inner.stop_listener.get() {
             let _ = listener.send(());
         }
+    }
+
+    /// When the stop was first requested.
+    pub(crate) fn stop_requested_at(&self) -> Option<Instant> {
+        self.inner.stop_requested_at.get().copied()
     }
 
     /// Sets who is told of the stop request (once); a stop already requested is passed on at once.

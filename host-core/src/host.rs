@@ -142,14 +142,15 @@ impl Host {
         for s in services {
             shared.push(Arc::new(ServiceShared {
                 // First, as it borrows the name (metrics labels).
-                status: StatusCell::new(&s.name, s.slot.kind(), s.slot.schedule().cloned()),
+                status: StatusCell::new(&s.name, s.slot.kind(), s.schedule),
                 name: s.name,
                 // Every service is cancelled together: they share the root (a clone is a reference
                 // count, where a child token would be an allocation and a list entry per service).
                 token: root.clone(),
                 host: handle.clone(),
+                policy: crate::policy::Held::new(s.policy.unwrap_or(options.policy)),
             }));
-            slots.push((s.slot, s.policy.unwrap_or(options.policy)));
+            slots.push(s.slot);
         }
         let shared: Arc<[Arc<ServiceShared>]> = shared.into();
         handle.set_services(shared.clone());
@@ -164,7 +165,7 @@ impl Host {
         let mut tasks: Vec<Spawned> = Vec::with_capacity(shared.len());
         let mut failed_start = None;
         let mut slots = slots.into_iter();
-        for (svc, (slot, policy)) in shared.iter().zip(slots.by_ref()) {
+        for (svc, slot) in shared.iter().zip(slots.by_ref()) {
             if handle.is_stop_requested() {
                 discard_slot(slot);
                 break;
@@ -172,13 +173,12 @@ impl Host {
             let span = svc.span();
             let ctx = Context::new(svc.clone());
             svc.status.set_state(crate::State::Starting);
-            match slot.schedule() {
+            match svc.status.schedule() {
                 Some(schedule) => tracing::info!(parent: &span, %schedule, "starting"),
                 None => tracing::info!(parent: &span, "starting"),
             }
             let mut spawned = slot.spawn(Task {
                 ctx,
-                policy,
                 span: span.clone(),
             });
             let started = match spawned.started.take() {
@@ -204,7 +204,7 @@ impl Host {
             }
             tracing::info!(parent: &span, "started");
         }
-        slots.for_each(|(slot, _)| discard_slot(slot));
+        slots.for_each(discard_slot);
 
         // ---- run ----
         if !handle.is_stop_requested() {
@@ -217,7 +217,7 @@ impl Host {
         }
 
         // ---- stop ----
-        let (report, stuck) = shutdown::run(Shutdown {
+        let (mut report, stuck) = shutdown::run(Shutdown {
             handle: &handle,
             shared: &shared,
             tasks,
@@ -226,6 +226,12 @@ impl Host {
         })
         .await;
         std::mem::forget(guard);
+        drop(shared);
+        // From the stop request to now, when the caller resumes: the teardown included.
+        report.shutdown = handle
+            .stop_requested_at()
+            .map_or(std::time::Duration::ZERO, |at| at.elapsed());
+        shutdown::log_summary(&report);
         if let Some(watchdog) = &watchdog {
             watchdog.finished(stuck);
         }

@@ -34,7 +34,8 @@ use std::sync::Arc;
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
 use crate::panic;
-use crate::schedule::{Schedule, ScheduleError};
+use crate::periodic::Periodic;
+use crate::schedule::Schedule;
 use crate::service::{HostedService, Job};
 use crate::slot::{Service, Slot};
 use crate::status::ServiceKind;
@@ -375,13 +376,11 @@ pub(crate) enum Unresolved {
 /// Whether every injected value is there, without constructing anything.
 type Check = Box<dyn Fn(&Provided) -> Result<(), Missing> + Send>;
 type Resolve = Box<dyn FnOnce(&Provided, &str) -> Result<Box<dyn Slot>, Unresolved> + Send>;
-type ResolvePeriodic = Box<dyn FnOnce(&Provided, &str, Schedule) -> Result<Box<dyn Slot>, Unresolved> + Send>;
 
-/// A service whose parameters are resolved by the builder: until then, its kind and (periodic)
-/// schedule, which configuration may still change.
+/// A service whose parameters are resolved by the builder: until then, its kind.
 pub(crate) enum Pending {
     Hosted(Check, Resolve),
-    Periodic(Check, Schedule, ResolvePeriodic),
+    Periodic(Check, Resolve),
 }
 
 impl Pending {
@@ -389,8 +388,8 @@ impl Pending {
         Box::new(Pending::Hosted(check, resolve))
     }
 
-    pub(crate) fn periodic(check: Check, schedule: Schedule, resolve: ResolvePeriodic) -> Box<dyn Slot> {
-        Box::new(Pending::Periodic(check, schedule, resolve))
+    pub(crate) fn periodic(check: Check, resolve: Resolve) -> Box<dyn Slot> {
+        Box::new(Pending::Periodic(check, resolve))
     }
 }
 
@@ -402,25 +401,8 @@ impl Slot for Pending {
         }
     }
 
-    fn validate(&self) -> Result<(), ScheduleError> {
-        match self {
-            Pending::Hosted(..) => Ok(()),
-            Pending::Periodic(_, schedule, _) => schedule.validate(),
-        }
-    }
-
-    fn schedule(&self) -> Option<&Schedule> {
-        match self {
-            Pending::Hosted(..) => None,
-            Pending::Periodic(_, schedule, _) => Some(schedule),
-        }
-    }
-
-    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
-        match self {
-            Pending::Hosted(..) => None,
-            Pending::Periodic(_, schedule, _) => Some(schedule),
-        }
+    fn is_pending(&self) -> bool {
+        true
     }
 
     fn check(&self, provided: &Provided) -> Result<(), Missing> {
@@ -431,8 +413,7 @@ impl Slot for Pending {
 
     fn resolve(self: Box<Self>, provided: &Provided, name: &str) -> Result<Box<dyn Slot>, Unresolved> {
         match *self {
-            Pending::Hosted(_, resolve) => resolve(provided, name),
-            Pending::Periodic(_, schedule, resolve) => resolve(provided, name, schedule),
+            Pending::Hosted(_, resolve) | Pending::Periodic(_, resolve) => resolve(provided, name),
         }
     }
 
@@ -645,14 +626,14 @@ impl Service {
         schedule: Schedule,
         factory: F,
     ) -> Self {
-        let resolve: ResolvePeriodic = Box::new(move |provided, name, schedule| {
+        let resolve: Resolve = Box::new(move |provided, _| {
             let job = factory
                 .build(provided, std::any::type_name::<F>())
                 .map_err(Unresolved::Missing)?;
-            Ok(Service::periodic(name.to_owned(), schedule, job).slot)
+            Ok(Box::new(Periodic::new(job)))
         });
         let check: Check = Box::new(|provided| F::check(provided, std::any::type_name::<F>()));
-        Service::from_slot(name.into(), Pending::periodic(check, schedule, resolve))
+        Service::from_slot(name.into(), Pending::periodic(check, resolve)).with_schedule(schedule)
     }
 }
 
@@ -785,10 +766,10 @@ pub(crate) fn periodic_fn<J: Job>(
     schedule: Schedule,
     build: impl Fn(&Provided) -> Result<J, Missing> + Copy + Send + 'static,
 ) -> Service {
-    let resolve: ResolvePeriodic = Box::new(move |provided, name, schedule| {
+    let resolve: Resolve = Box::new(move |provided, _| {
         let job = build(provided).map_err(Unresolved::Missing)?;
-        Ok(Service::periodic(name.to_owned(), schedule, job).slot)
+        Ok(Box::new(Periodic::new(job)))
     });
     let check: Check = Box::new(move |provided| build(provided).map(drop));
-    Service::from_slot(name.into(), Pending::periodic(check, schedule, resolve))
+    Service::from_slot(name.into(), Pending::periodic(check, resolve)).with_schedule(schedule)
 }

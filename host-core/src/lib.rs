@@ -277,5 +277,6 @@ pub(crate) fn testing_ctx() -> Context {
         name: "x".into(),
         token: handle.stop_token().child_token(),
         host: handle,
+        policy: policy::Held::StopHost,
     }))
 }

@@ -12,41 +12,27 @@ use crate::clock::{deadline, jitter};
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
 use crate::panic::{Caught, call_caught, into_failure};
-use crate::schedule::{Schedule, ScheduleError, Tick, Timeline};
+use crate::schedule::{Tick, Timeline};
 use crate::service::Job;
 use crate::status::{ServiceKind, State};
 use crate::supervisor::Body;
 
-/// A [`Job`] on a [`Schedule`].
+/// A [`Job`], run on the service's [`Schedule`](crate::Schedule) (which the status cell holds).
 pub(crate) struct Periodic<J> {
     job: J,
-    schedule: Schedule,
     /// Runs so far; survives restarts.
     runs: u64,
 }
 
 impl<J: Job> Periodic<J> {
-    pub(crate) fn new(schedule: Schedule, job: J) -> Self {
-        Periodic { job, schedule, runs: 0 }
+    pub(crate) fn new(job: J) -> Self {
+        Periodic { job, runs: 0 }
     }
 }
 
 impl<J: Job> Body for Periodic<J> {
     const KIND: ServiceKind = ServiceKind::Periodic;
     const HOOKS: bool = false;
-
-    fn validate(&self) -> Result<(), ScheduleError> {
-        self.schedule.validate()
-    }
-
-    fn schedule(&self) -> Option<&Schedule> {
-        Some(&self.schedule)
-    }
-
-    // Configuration overrides the schedule at build time.
-    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
-        Some(&mut self.schedule)
-    }
 
     fn start<'a>(&'a mut self, _ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a {
         std::future::ready(Ok(()))
@@ -62,13 +48,22 @@ impl<J: Job> Body for Periodic<J> {
     }
 
     async fn run_once(&mut self, ctx: &Context) -> Result<(), Failure> {
-        let Periodic { job, schedule, runs } = self;
-        let status = ctx.status();
-        let host = ctx.host();
-        // By reference: everything that lives across the loop's awaits is stored in the task.
-        let epoch = &host.epoch();
-        let mut rng = (!schedule.jitter.is_zero()).then(fastrand::Rng::new);
-        let mut timeline = Timeline::new(schedule, Instant::now(), host.wall_origin());
+        // Everything that lives across the loop's awaits is stored in every periodic task for its
+        // whole life: what can be read again from `ctx` (the status, the schedule, the epoch) is
+        // read where it is used rather than kept in a local.
+        let Periodic { job, runs } = self;
+        let Some(schedule) = ctx.status().schedule() else {
+            return Err(Failure::Error(
+                "a periodic service without a schedule (a host bug)".into(),
+            ));
+        };
+        // Only a schedule with jitter draws from it.
+        let mut rng = if schedule.jitter.is_zero() {
+            fastrand::Rng::with_seed(0)
+        } else {
+            fastrand::Rng::new()
+        };
+        let mut timeline = Timeline::new(schedule, Instant::now(), ctx.host().wall_origin());
         let mut cancelled = pin!(ctx.service_token().cancelled());
         // The loop's only timer: it waits for the next tick and, during a run with a timeout, is
         // that run's deadline.
@@ -86,21 +81,19 @@ impl<J: Job> Body for Periodic<J> {
             };
             let Some(due) = next else {
                 tracing::info!("the schedule has no further runs");
-                status.set_next_run(*epoch, None);
+                ctx.status().set_next_run(ctx.host().epoch(), None);
                 return Ok(());
             };
-            let fire_at = match &mut rng {
-                Some(rng) => deadline(due, jitter(rng, schedule.jitter)),
-                None => due,
-            };
-            status.set_next_run(*epoch, Some(fire_at));
+            let fire_at = deadline(due, jitter(&mut rng, schedule.jitter));
+            let status = ctx.status();
+            status.set_next_run(ctx.host().epoch(), Some(fire_at));
             status.set_state(State::Waiting);
             sleep.as_mut().reset(fire_at);
             // Cancellation first: no run starts once shutdown has begun.
             tokio::select! {
                 biased;
                 _ = &mut cancelled => {
-                    status.set_next_run(*epoch, None);
+                    ctx.status().set_next_run(ctx.host().epoch(), None);
                     return Ok(());
                 }
                 _ = &mut sleep => {}
@@ -114,11 +107,12 @@ impl<J: Job> Body for Periodic<J> {
                     Ok(None) => {
                         if consecutive_failures != 0 {
                             consecutive_failures = 0;
-                            status.set_consecutive_failures(0);
+                            ctx.status().set_consecutive_failures(0);
                         }
                         continue;
                     }
                     Err(failure) => {
+                        let status = ctx.status();
                         consecutive_failures = consecutive_failures.saturating_add(1);
                         tracing::warn!(consecutive_failures, error = %failure, "tick skipped: coordination unavailable");
                         status.failed(failure.to_string());
@@ -132,21 +126,25 @@ impl<J: Job> Body for Periodic<J> {
             };
             let started = Instant::now();
             *runs = runs.saturating_add(1);
-            let tick = Tick {
-                run: *runs,
-                scheduled: fire_at,
-                started,
-                claim: lease.as_ref().map(|l| l.claimed()),
-            };
-            status.run_started(*epoch, started);
+            let status = ctx.status();
+            status.run_started(ctx.host().epoch(), started);
             // Each run is a span inside the service's span (no-op without a subscriber).
-            let span = tracing::info_span!("run", run = *runs, scheduled = %crate::clock::Rfc3339(fire_at), lateness = ?tick.lateness());
+            let span = tracing::info_span!("run", run = *runs, scheduled = %crate::clock::Rfc3339(fire_at), lateness = ?started.saturating_duration_since(fire_at));
             // The run's future lives in this loop's own state, pinned once where it is built: no
             // intermediate future around it, so nothing of it is copied or stored twice.
             // A panic while making the run's future is a failed run too.
             let outcome = match schedule.timeout {
                 // A singleton run gets its lease's context, cancelled if the lease is lost.
-                None => match call_caught(|| job.run(lease.as_ref().map_or(ctx, |l| l.ctx()), tick)) {
+                None => match call_caught(|| {
+                    let tick = tick(*runs, fire_at, started, lease.as_deref());
+                    job.run(lease.as_ref().map_or(ctx, |l| l.ctx()), tick)
+                }) {
+                    // Without a subscriber that wants the span, the run is not wrapped in it
+                    // (entering even a disabled span costs every poll).
+                    Ok(run) if span.is_disabled() => {
+                        drop(span);
+                        into_failure(Caught::new(run, &status.busy).await)
+                    }
                     Ok(run) => into_failure(Caught::new(run.instrument(span), &status.busy).await),
                     Err(failure) => Err(failure),
                 },
@@ -154,7 +152,7 @@ impl<J: Job> Body for Periodic<J> {
                     let run_ctx = lease.as_ref().map_or_else(|| ctx.for_run(), |l| l.ctx().clone());
                     let end = deadline(started, limit);
                     sleep.as_mut().reset(end);
-                    let run = match call_caught(|| job.run(&run_ctx, tick)) {
+                    let run = match call_caught(|| job.run(&run_ctx, tick(*runs, fire_at, started, lease.as_deref()))) {
                         Ok(run) => run,
                         Err(failure) => break 'run Err(failure),
                     };
@@ -190,15 +188,18 @@ impl<J: Job> Body for Periodic<J> {
                 Box::pin(driver.finish(*lease, outcome.is_ok())).await;
             }
             let ended = Instant::now();
-            status.run_ended(*epoch, ended);
+            let status = ctx.status();
+            status.run_ended(ctx.host().epoch(), ended);
             #[cfg(feature = "testing")]
-            if let Some(recorder) = host.recorder() {
-                recorder.record(ctx.name_arc(), tick.run, tick.scheduled, tick.started, &outcome);
+            if let Some(recorder) = ctx.host().recorder() {
+                recorder.record(ctx.name_arc(), *runs, fire_at, started, &outcome);
             }
             #[cfg(feature = "metrics")]
-            status
-                .metrics
-                .on_run_end(ended - started, Some(tick.lateness()), outcome.is_ok());
+            status.metrics.on_run_end(
+                ended - started,
+                Some(started.saturating_duration_since(fire_at)),
+                outcome.is_ok(),
+            );
             // The failure streak is the health rule's (`/status`); stored only when it changes.
             match outcome {
                 Ok(()) if consecutive_failures == 0 => {}
@@ -218,5 +219,15 @@ impl<J: Job> Body for Periodic<J> {
             }
             timeline.advance(ended);
         }
+    }
+}
+
+/// A run's [`Tick`], made where it is handed to the job (a local would be kept across the run).
+fn tick(run: u64, scheduled: Instant, started: Instant, lease: Option<&crate::coordination::Lease>) -> Tick {
+    Tick {
+        run,
+        scheduled,
+        started,
+        claim: lease.map(|l| l.claimed()),
     }
 }

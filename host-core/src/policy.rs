@@ -21,6 +21,33 @@ pub enum FailurePolicy {
     Restart(Restart),
 }
 
+/// A failure policy as a running service holds it: one word, the restart parameters boxed (every
+/// service carries its policy for its whole life; few ever need it).
+#[derive(Debug, Clone)]
+pub(crate) enum Held {
+    StopHost,
+    Ignore,
+    Restart(Box<Restart>),
+}
+
+impl Held {
+    pub(crate) fn new(policy: FailurePolicy) -> Self {
+        match policy {
+            FailurePolicy::StopHost => Held::StopHost,
+            FailurePolicy::Ignore => Held::Ignore,
+            FailurePolicy::Restart(restart) => Held::Restart(Box::new(restart)),
+        }
+    }
+
+    pub(crate) fn get(&self) -> FailurePolicy {
+        match self {
+            Held::StopHost => FailurePolicy::StopHost,
+            Held::Ignore => FailurePolicy::Ignore,
+            Held::Restart(restart) => FailurePolicy::Restart(**restart),
+        }
+    }
+}
+
 /// Restart back-off and intensity, as an Erlang/OTP supervisor has them.
 ///
 /// The n-th restart within the `window` waits `initial × factorⁿ⁻¹`, capped at `max`, plus a random

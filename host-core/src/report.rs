@@ -51,7 +51,9 @@ pub enum Outcome {
 #[non_exhaustive]
 pub struct ServiceReport {
     /// The service's name.
-    pub name: String,
+    ///
+    /// Shared with the host (building the report copies no name).
+    pub name: std::sync::Arc<str>,
     /// How it ended.
     pub outcome: Outcome,
     /// Runs started (periodic services; for a hosted service, how often its body started).
@@ -72,7 +74,8 @@ pub struct Report {
     pub reason: StopReason,
     /// Every service, in start order.
     pub services: Vec<ServiceReport>,
-    /// From the stop request until every service had stopped or was aborted.
+    /// From the stop request until [`Host::run`](crate::Host::run) returned: every service stopped
+    /// or aborted, and the host's own teardown done (the span its caller waited).
     pub shutdown: Duration,
 }
 
@@ -82,7 +85,7 @@ impl Report {
         self.services
             .iter()
             .filter(move |s| s.outcome == outcome)
-            .map(|s| s.name.as_str())
+            .map(|s| &*s.name)
     }
 
     /// The services with failed runs, as `name (failed/runs)`, in start order: what the final log

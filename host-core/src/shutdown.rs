@@ -128,23 +128,33 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle
         break;
     }
 
-    let elapsed = begun.elapsed();
     let services = shared
         .iter()
         .zip(outcomes)
         .map(|(s, outcome)| ServiceReport {
-            name: s.name.to_string(),
+            name: s.name.clone(),
             outcome,
             runs: s.status.runs(),
             failed_runs: s.status.failures(),
             queue: handle.queues().stats(&s.name),
         })
         .collect::<Vec<_>>();
+    handle.set_phase(Phase::Stopped);
+    handle.set_services(Arc::from([]));
+    // The teardown of the tasks' handles belongs to the shutdown too: done here, not in the caller.
+    drop(tasks);
     let report = Report {
         reason,
         services,
-        shutdown: elapsed,
+        // Set by the host's run once everything is torn down.
+        shutdown: Duration::ZERO,
     };
+    (report, aborted)
+}
+
+/// The shutdown's last log line; the report's time is final.
+pub(crate) fn log_summary(report: &Report) {
+    let elapsed = report.shutdown;
     let stopped = report.with_outcome(Outcome::Stopped).count();
     let failed_runs = report.failed_runs().collect::<Vec<_>>().join(", ");
     if report.is_clean() && failed_runs.is_empty() {
@@ -160,9 +170,6 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle
         );
         tracing::warn!(stopped, failed, aborted, skipped, failed_runs, elapsed = ?elapsed, "host stopped");
     }
-    handle.set_phase(Phase::Stopped);
-    handle.set_services(Arc::from([]));
-    (report, aborted)
 }
 
 fn outcome(joined: Result<Exit, tokio::task::JoinError>) -> Outcome {

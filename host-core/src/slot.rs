@@ -11,7 +11,7 @@ use crate::location::Location;
 use crate::panic;
 use crate::periodic::Periodic;
 use crate::policy::FailurePolicy;
-use crate::schedule::{Schedule, ScheduleError};
+use crate::schedule::Schedule;
 use crate::service::{HostedService, Job};
 use crate::status::ServiceKind;
 use crate::supervisor::{self, Body, Spawned, Task};
@@ -27,6 +27,9 @@ pub struct Service {
     pub(crate) order: i32,
     pub(crate) policy: Option<FailurePolicy>,
     pub(crate) slot: Box<dyn Slot>,
+    /// A periodic service's schedule: here rather than in the slot, so that one copy serves the
+    /// configuration, the status snapshot and the loop.
+    pub(crate) schedule: Option<Schedule>,
     /// Set when the service is a work queue, for [`HostHandle::queue`](crate::HostHandle::queue).
     pub(crate) queue: Option<Arc<dyn crate::queue::registry::AnyQueue>>,
 }
@@ -58,7 +61,12 @@ impl Service {
     /// A periodic service: `job` runs on `schedule`, never overlapping itself.
     #[track_caller]
     pub fn periodic(name: impl Into<Arc<str>>, schedule: Schedule, job: impl Job) -> Self {
-        Self::from_slot(name.into(), Box::new(Periodic::new(schedule, job)))
+        Self::from_slot(name.into(), Box::new(Periodic::new(job))).with_schedule(schedule)
+    }
+
+    pub(crate) fn with_schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = Some(schedule);
+        self
     }
 
     #[track_caller]
@@ -69,6 +77,7 @@ impl Service {
             order: 0,
             policy: None,
             slot,
+            schedule: None,
             queue: None,
         }
     }
@@ -111,7 +120,7 @@ impl Service {
 
     /// The schedule of a periodic service.
     pub fn schedule(&self) -> Option<&Schedule> {
-        self.slot.schedule()
+        self.schedule.as_ref()
     }
 
     /// Its start order (see [`order`](Self::order)).
@@ -139,14 +148,13 @@ impl fmt::Debug for Service {
 /// A service as the host holds it: validated at build time, then spawned onto its task.
 pub(crate) trait Slot: Send + 'static {
     fn kind(&self) -> ServiceKind;
-    fn validate(&self) -> Result<(), ScheduleError>;
-    fn schedule(&self) -> Option<&Schedule>;
-    /// The schedule, for configuration to override before the host runs.
-    #[cfg_attr(not(feature = "config"), allow(dead_code))]
-    fn schedule_mut(&mut self) -> Option<&mut Schedule>;
     /// Resolves injected values a service built from provided values becomes the slot
     /// that runs; every other one is already that slot.
     fn resolve(self: Box<Self>, provided: &Provided, name: &str) -> Result<Box<dyn Slot>, Unresolved>;
+    /// Whether the service still has injected values to resolve (only those are resolved).
+    fn is_pending(&self) -> bool {
+        false
+    }
     /// Whether every injected value is provided, constructing nothing.
     fn check(&self, provided: &Provided) -> Result<(), Missing>;
     fn spawn(self: Box<Self>, task: Task) -> Spawned;
@@ -155,18 +163,6 @@ pub(crate) trait Slot: Send + 'static {
 impl<B: Body> Slot for B {
     fn kind(&self) -> ServiceKind {
         B::KIND
-    }
-
-    fn validate(&self) -> Result<(), ScheduleError> {
-        Body::validate(self)
-    }
-
-    fn schedule(&self) -> Option<&Schedule> {
-        Body::schedule(self)
-    }
-
-    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
-        Body::schedule_mut(self)
     }
 
     fn resolve(self: Box<Self>, _: &Provided, _: &str) -> Result<Box<dyn Slot>, Unresolved> {
@@ -189,13 +185,16 @@ struct Hosted<S, F> {
     constructor: Option<F>,
 }
 
-fn hosted<S: HostedService, F: FnMut() -> S + Send + 'static>(service: S, constructor: Option<F>) -> Hosted<S, F> {
+pub(crate) fn hosted<S: HostedService, F: FnMut() -> S + Send + 'static>(
+    service: S,
+    constructor: Option<F>,
+) -> impl Body {
     Hosted { service, constructor }
 }
 
 impl<S: HostedService, F: FnMut() -> S + Send + 'static> Body for Hosted<S, F> {
     const KIND: ServiceKind = ServiceKind::Hosted;
-    const HOOKS: bool = true;
+    const HOOKS: bool = S::HOOKS;
 
     fn start<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a {
         self.service.start(ctx)

@@ -185,6 +185,11 @@ impl StatusCell {
         }
     }
 
+    /// A periodic service's schedule.
+    pub(crate) fn schedule(&self) -> Option<&crate::Schedule> {
+        self.schedule.as_ref()
+    }
+
     pub(crate) fn set_state(&self, state: State) {
         self.state.store(state as u8, Relaxed);
         #[cfg(feature = "metrics")]
@@ -273,7 +278,16 @@ impl StatusCell {
 fn encode(epoch: Instant, at: Option<Instant>) -> u64 {
     match at {
         // Saturates after ~584 years of uptime.
-        Some(at) => u64::try_from(at.saturating_duration_since(epoch).as_nanos()).unwrap_or(u64::MAX - 1) + 1,
+        Some(at) => {
+            // u64 arithmetic (not `as_nanos`' u128): this runs three times per periodic run.
+            let since = at.saturating_duration_since(epoch);
+            since
+                .as_secs()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(u64::from(since.subsec_nanos()))
+                .min(u64::MAX - 1)
+                + 1
+        }
         None => 0,
     }
 }

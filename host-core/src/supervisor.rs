@@ -16,7 +16,6 @@ use crate::context::Context;
 use crate::error::{BoxError, Failure, ServiceFailure, humanize};
 use crate::panic;
 use crate::policy::FailurePolicy;
-use crate::schedule::{Schedule, ScheduleError};
 use crate::status::{ServiceKind, Stage, State};
 
 /// A service as its task runs it: hooks, a body run once per (re)start, and a way to a fresh value
@@ -26,22 +25,6 @@ pub(crate) trait Body: Send + 'static {
     const KIND: ServiceKind;
     /// Whether the service has start and stop hooks (the host synchronises with those).
     const HOOKS: bool;
-
-    /// Checks the configuration once, at build time.
-    fn validate(&self) -> Result<(), ScheduleError> {
-        Ok(())
-    }
-
-    /// The schedule of a periodic service.
-    fn schedule(&self) -> Option<&Schedule> {
-        None
-    }
-
-    /// The schedule, for configuration overrides at build time.
-    #[cfg_attr(not(feature = "config"), allow(dead_code))]
-    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
-        None
-    }
 
     fn start<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a;
 
@@ -70,7 +53,6 @@ pub(crate) enum Exit {
 /// What a service's task needs besides the service.
 pub(crate) struct Task {
     pub(crate) ctx: Context,
-    pub(crate) policy: FailurePolicy,
     pub(crate) span: Span,
 }
 
@@ -90,10 +72,10 @@ struct Hooks {
 
 /// Spawns `body`'s whole life on its own task. Every service task in the host is spawned here.
 pub(crate) fn spawn<B: Body>(body: B, task: Task) -> Spawned {
-    let Task { ctx, policy, span } = task;
+    let Task { ctx, span } = task;
     if !B::HOOKS {
         // No hooks: no start or stop synchronisation, and a smaller task.
-        let join = tokio::spawn(lean(body, ctx, policy).instrument(span));
+        let join = spawn_in(lean(body, ctx), span);
         return Spawned {
             join,
             started: None,
@@ -106,7 +88,7 @@ pub(crate) fn spawn<B: Body>(body: B, task: Task) -> Spawned {
         started: started_tx,
         turn: turn_rx,
     };
-    let join = tokio::spawn(hooked(body, ctx, policy, hooks).instrument(span));
+    let join = spawn_in(hooked(body, ctx, hooks), span);
     Spawned {
         join,
         started: Some(started),
@@ -114,23 +96,36 @@ pub(crate) fn spawn<B: Body>(body: B, task: Task) -> Spawned {
     }
 }
 
+/// Spawns a service's task in its span; without a subscriber that wants the span, not wrapped in
+/// it: the wrapper would take room in every task and cost every poll.
+fn spawn_in<F: Future<Output = Exit> + Send + 'static>(task: F, span: Span) -> JoinHandle<Exit> {
+    if span.is_disabled() {
+        tokio::spawn(task)
+    } else {
+        tokio::spawn(task.instrument(span))
+    }
+}
+
 /// Supervision caught as a whole: a panic that escapes it (only a host bug could; everything the
 /// service runs is caught inside) is still handled as the service's failure, now rather than
-/// found at shutdown.
-async fn supervise_caught<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy) -> Exit {
-    // Polled in place (not moved into a wrapper), so the future is stored once in the task.
-    let mut supervised = std::pin::pin!(supervise(body, ctx, policy));
-    let caught = std::future::poll_fn(|cx| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| supervised.as_mut().poll(cx)))
-            .map_or_else(|payload| std::task::Poll::Ready(Err(payload)), |poll| poll.map(Ok))
-    });
-    match caught.await {
+/// found at shutdown. A named future around `supervise`, not an `async fn`: that would store its
+/// arguments once more in every task.
+fn supervise_caught<'a, B: Body>(
+    body: &'a mut B,
+    ctx: &'a Context,
+) -> panic::Caught<'static, impl Future<Output = Exit> + Send + 'a> {
+    panic::Caught::new(supervise(body, ctx), &panic::NOT_TRACKED)
+}
+
+/// The exit of a supervision caught by [`supervise_caught`].
+fn caught_exit(ctx: &Context, caught: Result<Exit, panic::Payload>) -> Exit {
+    match caught {
         Ok(exit) => exit,
         Err(payload) => {
             let failure = Failure::from_panic(payload);
             tracing::error!(error = %failure, "the service's supervision panicked");
             ctx.status().set_state(State::Failed);
-            report(ctx, failure, !matches!(policy, FailurePolicy::Ignore));
+            report(ctx, failure, !matches!(ctx.shared.policy, crate::policy::Held::Ignore));
             Exit::Failed
         }
     }
@@ -150,17 +145,17 @@ fn report(ctx: &Context, failure: Failure, stop_host: bool) {
 /// future (as arguments, and as the locals they are moved into), and this future is every
 /// periodic service's task.
 #[expect(clippy::manual_async_fn, reason = "an async fn would store its arguments twice")]
-fn lean<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy) -> impl Future<Output = Exit> + Send {
+fn lean<B: Body>(mut body: B, ctx: Context) -> impl Future<Output = Exit> + Send {
     async move {
         ctx.status().set_stage(Stage::Body);
-        let exit = supervise_caught(&mut body, &ctx, &policy).await;
+        let exit = caught_exit(&ctx, supervise_caught(&mut body, &ctx).await);
         end(body, &ctx, exit)
     }
 }
 
 /// The life of a service with hooks: start hook (the host waits for it), body, then the stop hook
 /// once the shutdown gives it its turn.
-async fn hooked<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy, hooks: Hooks) -> Exit {
+async fn hooked<B: Body>(mut body: B, ctx: Context, hooks: Hooks) -> Exit {
     let ctx = &ctx;
     let status = ctx.status();
     let Hooks { started, turn } = hooks;
@@ -185,7 +180,7 @@ async fn hooked<B: Body>(mut body: B, ctx: Context, policy: FailurePolicy, hooks
         }
     }
     status.set_stage(Stage::Body);
-    let mut exit = supervise_caught(&mut body, ctx, &policy).await;
+    let mut exit = caught_exit(ctx, supervise_caught(&mut body, ctx).await);
     status.set_stage(Stage::AwaitingStop);
     // The shutdown gives the turn once every service started after this one is done (or the
     // host's run was dropped, which drops the sender).
@@ -231,7 +226,7 @@ struct Restarts {
 
 // Everything that lives across `run_once` below is stored in every service's task for its whole
 // life: keep it small (references, and boxes for what only the failure path uses).
-async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy) -> Exit {
+async fn supervise<B: Body>(body: &mut B, ctx: &Context) -> Exit {
     let mut history: Option<Box<Restarts>> = None;
     loop {
         let failure = match body.run_once(ctx).await {
@@ -244,7 +239,7 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy)
             Err(failure) => failure,
         };
         // Boxed: only the failure path's pointer lives in every task.
-        if let Some(exit) = Box::pin(on_failure(body, ctx, policy, &mut history, failure)).await {
+        if let Some(exit) = Box::pin(on_failure(body, ctx, &mut history, failure)).await {
             return exit;
         }
     }
@@ -255,7 +250,6 @@ async fn supervise<B: Body>(body: &mut B, ctx: &Context, policy: &FailurePolicy)
 async fn on_failure<B: Body>(
     body: &mut B,
     ctx: &Context,
-    policy: &FailurePolicy,
     history: &mut Option<Box<Restarts>>,
     mut failure: Failure,
 ) -> Option<Exit> {
@@ -269,7 +263,7 @@ async fn on_failure<B: Body>(
             report(ctx, failure, true);
             return Some(Exit::Failed);
         }
-        let restart = match *policy {
+        let restart = match ctx.shared.policy.get() {
             FailurePolicy::StopHost => {
                 tracing::error!(%error, policy = "stop-host", "service failed; stopping the host");
                 status.set_state(State::Failed);
@@ -365,8 +359,8 @@ mod tests {
     #[test]
     fn a_periodic_services_task_stays_small() {
         let job = |_: Context, _: crate::Tick| async {};
-        let body = Periodic::new(crate::Schedule::every(std::time::Duration::from_secs(1)), job);
-        let task = lean(body, crate::testing_ctx(), FailurePolicy::StopHost);
+        let body = Periodic::new(job);
+        let task = lean(body, crate::testing_ctx());
         let size = std::mem::size_of_val(&task);
         // The optional integrations (the test kit's recorder, the metrics handles) add a little;
         // singleton support (a claim on every `Tick`, the boxed driver and lease) added 136 bytes.
@@ -376,5 +370,43 @@ mod tests {
             976
         };
         assert!(size <= limit, "the periodic task's future grew to {size} bytes");
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    use super::*;
+    use crate::periodic::Periodic;
+    #[test]
+    fn print_sizes() {
+        let guard = std::sync::Arc::new(1u64);
+        let job = move |_: Context, t: crate::Tick| {
+            let _ = &guard;
+            async move {
+                std::hint::black_box(t.scheduled());
+            }
+        };
+        let body = Periodic::new(job);
+        eprintln!("Periodic body {}", std::mem::size_of_val(&body));
+        eprintln!("Schedule {}", std::mem::size_of::<crate::Schedule>());
+        eprintln!("Tick {}", std::mem::size_of::<crate::Tick>());
+        eprintln!("Context {}", std::mem::size_of::<Context>());
+        eprintln!("Sleep {}", std::mem::size_of::<tokio::time::Sleep>());
+        eprintln!("Span {}", std::mem::size_of::<tracing::Span>());
+        eprintln!(
+            "WaitForCancellation {}",
+            std::mem::size_of::<tokio_util::sync::WaitForCancellationFuture<'static>>()
+        );
+        eprintln!("Timeline {}", std::mem::size_of::<crate::schedule::Timeline<'static>>());
+        eprintln!("FailurePolicy {}", std::mem::size_of::<FailurePolicy>());
+        let ctx = crate::testing_ctx();
+        let mut body2 = Periodic::new(|_: Context, _t: crate::Tick| async {});
+        {
+            let f = body2.run_once(&ctx);
+            eprintln!("run_once fut {}", std::mem::size_of_val(&f));
+        }
+        let task = lean(body, ctx.clone());
+        eprintln!("lean {}", std::mem::size_of_val(&task));
+        let task = lean(body2, ctx).instrument(tracing::Span::none());
+        eprintln!("lean instrumented {}", std::mem::size_of_val(&task));
     }
 }

@@ -391,6 +391,7 @@ pub fn context(service: &str) -> Context {
         token,
         host: handle,
         status: StatusCell::new(service, ServiceKind::Periodic, None),
+        policy: crate::policy::Held::StopHost,
     }))
 }
 

@@ -106,6 +106,9 @@ fn hosted_fn(krate: &syn::Path, func: &ServiceFn) -> TokenStream {
         struct __HostService { #fields }
 
         impl #krate::HostedService for __HostService {
+            // A function has no hooks: the host starts it without waiting on it.
+            const HOOKS: ::core::primitive::bool = false;
+
             fn run(
                 &mut self,
                 __host_ctx: &#krate::Context,

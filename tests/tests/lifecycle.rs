@@ -438,7 +438,7 @@ async fn a_failing_start_hook_stops_the_started_services_in_reverse_and_skips_th
     assert_eq!(service, "3-broken");
     assert_eq!(source.to_string(), "database unreachable");
     assert_eq!(report.reason, StopReason::StartFailed("3-broken".into()));
-    let outcomes: Vec<_> = report.services.iter().map(|s| (s.name.as_str(), s.outcome)).collect();
+    let outcomes: Vec<_> = report.services.iter().map(|s| (&*s.name, s.outcome)).collect();
     assert_eq!(
         outcomes,
         [

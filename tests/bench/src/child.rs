@@ -90,6 +90,7 @@ pub fn run(scenario: &str, imp: Imp, opts: &Opts) {
         "b" => idle(imp, opts),
         "c" => start_stop(imp, opts),
         "d" => scale(imp, opts),
+        "e" => hosted(imp, opts),
         other => panic!("unknown scenario {other}"),
     };
     out.print();
@@ -338,6 +339,51 @@ fn scale(imp: Imp, o: &Opts) -> Out {
         out.lateness("first_", p.lateness(GROUP_API));
         out.ms("shutdown_ms", t_done - ts);
         out.put("error", err.unwrap_or_default());
+    });
+    out
+}
+
+/// (e) `n` long-running bodies (hosted services without hooks, or spawned by hand): the time until
+/// every body runs, and the shutdown until the caller resumes.
+fn hosted(imp: Imp, o: &Opts) -> Out {
+    let n = o.num("n", 100_000) as usize;
+    let p = probe::init(n, n);
+    let mut out = Out::new("e", imp);
+    runtime().block_on(async {
+        sleep(Duration::from_millis(50)).await;
+        let rss_pre = rss_bytes();
+        let t0 = Instant::now();
+        let mut running = imps::start_hosted(imp, p, n);
+        let t_started = Instant::now();
+        let ran = all_ran(p, Duration::from_secs(120)).await;
+        let rss = rss_bytes();
+        let ts = Instant::now();
+        running.request_stop().await;
+        let report_ms = match running {
+            imps::Running::Host { join, .. } => match join.await {
+                Ok(Ok(report)) => Some(report.shutdown),
+                other => panic!("host failed: {other:?}"),
+            },
+            other => {
+                if let Some(e) = other.finish().await {
+                    panic!("{e}");
+                }
+                None
+            }
+        };
+        let t_done = Instant::now();
+        out.put("n", n);
+        out.put("rss_per_job", (rss.saturating_sub(rss_pre)) / n.max(1) as u64);
+        out.ms("start_call_ms", t_started - t0);
+        out.put("jobs_ran", p.jobs_ran());
+        match ran {
+            Some(at) => out.ms("all_ran_ms", at - t0),
+            None => out.put("all_ran_ms", "timeout"),
+        }
+        out.ms("shutdown_ms", t_done - ts);
+        if let Some(d) = report_ms {
+            out.ms("report_shutdown_ms", d);
+        }
     });
     out
 }

@@ -283,3 +283,62 @@ impl Running {
         }
     }
 }
+
+/// A hosted service whose body marks that it runs, then waits for its token: the same body the
+/// baseline spawns by hand. It has no hooks (`HOOKS = false`), like `#[hosted_service] async fn`.
+struct Body {
+    probe: &'static Probe,
+    i: usize,
+    _guard: crate::probe::Guard,
+}
+
+impl host::HostedService for Body {
+    const HOOKS: bool = false;
+
+    async fn run(&mut self, ctx: &host::Context) -> Result<(), host::BoxError> {
+        self.probe.tick(self.i, GROUP_API, Instant::now());
+        ctx.cancelled().await;
+        Ok(())
+    }
+}
+
+/// Scenario (e): `n` long-running bodies, started by hand (`tokio::spawn`, one token) or as hosted
+/// services.
+pub fn start_hosted(imp: Imp, probe: &'static Probe, n: usize) -> Running {
+    match imp {
+        Imp::Baseline => {
+            let token = CancellationToken::new();
+            let mut handles = Vec::with_capacity(n);
+            for i in 0..n {
+                let token = token.clone();
+                let guard = probe.guard();
+                handles.push(tokio::spawn(async move {
+                    let _guard = guard;
+                    probe.tick(i, GROUP_API, Instant::now());
+                    token.cancelled().await;
+                }));
+            }
+            Running::Baseline { token, handles }
+        }
+        Imp::Host => {
+            let services = (0..n).map(|i| {
+                let body = Body {
+                    probe,
+                    i,
+                    _guard: probe.guard(),
+                };
+                host::Service::hosted(format!("svc-{i}"), body)
+            });
+            let host = host::Host::builder()
+                .discover(false)
+                .catch_signals(false)
+                .services(services)
+                .build()
+                .expect("host builds");
+            let handle = host.handle();
+            let join = tokio::spawn(host.run());
+            Running::Host { handle, join }
+        }
+        Imp::Tcs | Imp::Tgs => panic!("scenario e compares host with the baseline only"),
+    }
+}

@@ -21,7 +21,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("all") => parent::run(&args[1..]),
         Some("queue") => queue::run(&args[1..]),
-        Some(scenario @ ("a" | "b" | "c" | "d")) => {
+        Some(scenario @ ("a" | "b" | "c" | "d" | "e")) => {
             let imp = args
                 .get(1)
                 .and_then(|s| imps::Imp::parse(s))
