@@ -217,6 +217,8 @@ impl Host {
         }
 
         // ---- stop ----
+        #[cfg(feature = "systemd")]
+        _systemd.stopping();
         let (mut report, stuck) = shutdown::run(Shutdown {
             handle: &handle,
             shared: &shared,

@@ -72,6 +72,16 @@ impl Drop for Notifier {
 }
 
 impl Notifier {
+    /// Says `STOPPING=1` now, if the notifier's task has not yet: the host's run calls this as its
+    /// shutdown begins, so the line never waits for the task to be polled.
+    pub(crate) fn stopping(&self) {
+        if let Some((_, stopping_sent)) = &self.0
+            && !stopping_sent.swap(true, Ordering::AcqRel)
+        {
+            send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
+        }
+    }
+
     /// Starts notifying for `handle`'s host, if `NOTIFY_SOCKET` is set.
     pub(crate) fn spawn(handle: &HostHandle, services: usize) -> Notifier {
         if std::env::var_os("NOTIFY_SOCKET").is_none() {
@@ -123,8 +133,9 @@ async fn lifecycle(handle: &HostHandle, stopping_sent: &AtomicBool) {
         }
     }
     handle.stop_requested().await;
-    stopping_sent.store(true, Ordering::Release);
-    send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
+    if !stopping_sent.swap(true, Ordering::AcqRel) {
+        send(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
+    }
 }
 
 /// How often the `STATUS=` line is refreshed while the host runs.
