@@ -665,3 +665,41 @@ fn a_runtime_without_an_io_driver_still_runs_with_signals_caught() {
     });
     assert!(report.unwrap().is_clean());
 }
+
+/// A hosted service whose `HOOKS` is `false`: the host starts the next service without waiting
+/// for it, and never calls its `start` or `stop` (here a `start` that would never return).
+#[tokio::test(start_paused = true)]
+async fn a_service_without_hooks_is_not_waited_for_and_its_hooks_never_run() {
+    struct NoHooks(Recorder);
+    impl HostedService for NoHooks {
+        const HOOKS: bool = false;
+        async fn start(&mut self, _ctx: &Context) -> Result<(), BoxError> {
+            self.0.record("start");
+            std::future::pending().await
+        }
+        async fn run(&mut self, ctx: &Context) -> Result<(), BoxError> {
+            self.0.record("run");
+            ctx.cancelled().await;
+            Ok(())
+        }
+        async fn stop(&mut self, _ctx: &Context) -> Result<(), BoxError> {
+            self.0.record("stop");
+            Ok(())
+        }
+    }
+    let rec = Recorder::new();
+    let host = builder()
+        .service(Service::hosted("a", NoHooks(rec.clone())))
+        .service(Service::hosted("b", probe(&rec)).order(1))
+        .build()
+        .unwrap();
+    let handle = host.handle();
+    stop_after(&handle, secs(1));
+    let report = host.run().await.unwrap();
+    assert!(report.is_clean());
+    let events: Vec<String> = rec.events().into_iter().map(|(e, _)| e).collect();
+    assert!(!events.iter().any(|e| e == "start" || e == "stop"), "{events:?}");
+    assert_eq!(rec.times("run"), [Duration::ZERO]);
+    // `b` started although `a` has a start hook that never returns.
+    assert_eq!(rec.times("start b"), [Duration::ZERO]);
+}
