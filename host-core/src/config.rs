@@ -578,10 +578,10 @@ fn override_schedule(schedule: &mut Schedule, o: &Overrides) -> Result<(), (Stri
         ));
     }
     if let Some(s) = &o.initial_delay {
-        schedule.initial_delay = s.value;
+        schedule.opts_mut().initial_delay = s.value;
     }
     if let Some(s) = &o.jitter {
-        schedule.jitter = s.value;
+        schedule.opts_mut().jitter = s.value;
     }
     if let Some(s) = &o.missed_ticks {
         if matches!(schedule.trigger, Trigger::FixedDelay(_)) {
@@ -594,10 +594,10 @@ fn override_schedule(schedule: &mut Schedule, o: &Overrides) -> Result<(), (Stri
         schedule.missed = s.value;
     }
     if let Some(s) = &o.timeout {
-        schedule.timeout = s.value;
+        schedule.opts_mut().timeout = s.value;
     }
     if let Some(s) = &o.max_failures {
-        schedule.max_failures = s.value;
+        schedule.opts_mut().max_failures = s.value;
     }
     Ok(())
 }

@@ -34,7 +34,8 @@ pub struct Context {
 /// What the host keeps per service and shares with its tasks.
 pub(crate) struct ServiceShared {
     pub(crate) name: Arc<str>,
-    pub(crate) token: CancellationToken,
+    /// The service's token is the host's (see [`HostHandle::services_token`]): every service is
+    /// cancelled together, so none keeps a token of its own.
     pub(crate) host: HostHandle,
     pub(crate) status: StatusCell,
     /// What happens when the service fails.
@@ -63,7 +64,7 @@ impl Context {
     pub(crate) fn for_run(&self) -> Self {
         Context {
             shared: self.shared.clone(),
-            run_token: Some(self.shared.token.child_token()),
+            run_token: Some(self.shared.host.services_token().child_token()),
         }
     }
 
@@ -80,7 +81,7 @@ impl Context {
 
     /// The service's own token (not a run's).
     pub(crate) fn service_token(&self) -> &CancellationToken {
-        &self.shared.token
+        self.shared.host.services_token()
     }
 
     /// A copy of this context whose reference count is its own, for a queue worker that
@@ -90,7 +91,6 @@ impl Context {
         Context {
             shared: Arc::new(ServiceShared {
                 name: Arc::clone(&self.shared.name),
-                token: self.shared.token.clone(),
                 host: self.shared.host.clone(),
                 status: StatusCell::new(&self.shared.name, self.shared.status.kind, None),
                 policy: self.shared.policy.clone(),
@@ -106,7 +106,7 @@ impl Context {
 
     /// The token cancelled when this service must stop.
     pub fn token(&self) -> &CancellationToken {
-        self.run_token.as_ref().unwrap_or(&self.shared.token)
+        self.run_token.as_ref().unwrap_or(self.shared.host.services_token())
     }
 
     /// Completes when this service must stop (host shutdown, or a periodic run's timeout).

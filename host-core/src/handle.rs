@@ -55,6 +55,9 @@ pub struct HostHandle {
 struct HostShared {
     /// Cancelled when a stop is requested, by anyone.
     stop: CancellationToken,
+    /// Every service's token: a child of `stop`, so that a stop request cancels every service at
+    /// once, before the host's task even wakes.
+    services_token: CancellationToken,
     /// Why the stop was requested: the first reason wins.
     reason: OnceLock<StopReason>,
     /// Failures reported by services, in order; only touched on the failure path.
@@ -83,9 +86,11 @@ struct HostShared {
 
 impl HostHandle {
     pub(crate) fn new(wall_origin: WallOrigin, shutdown_timeout: Duration) -> Self {
+        let stop = CancellationToken::new();
         HostHandle {
             inner: Arc::new(HostShared {
-                stop: CancellationToken::new(),
+                services_token: stop.child_token(),
+                stop,
                 reason: OnceLock::new(),
                 failures: Mutex::new(Vec::new()),
                 phase: watch::Sender::new(Phase::Created),
@@ -178,6 +183,11 @@ impl HostHandle {
 
     pub(crate) fn wall_origin(&self) -> WallOrigin {
         self.inner.wall_origin
+    }
+
+    /// The token of every service.
+    pub(crate) fn services_token(&self) -> &CancellationToken {
+        &self.inner.services_token
     }
 
     /// The token every service's token descends from.

@@ -132,10 +132,6 @@ impl Host {
             watchdog: watchdog.as_ref(),
         };
 
-        // The services' tokens descend from the stop token: `HostHandle::stop()` (and so a
-        // signal or a failure) cancels every service at once, before the host's task even wakes,
-        // so no run starts after a stop was requested.
-        let root = handle.stop_token().child_token();
         let count = services.len();
         let mut shared = Vec::with_capacity(count);
         let mut slots = Vec::with_capacity(count);
@@ -144,9 +140,6 @@ impl Host {
                 // First, as it borrows the name (metrics labels).
                 status: StatusCell::new(&s.name, s.slot.kind(), s.schedule),
                 name: s.name,
-                // Every service is cancelled together: they share the root (a clone is a reference
-                // count, where a child token would be an allocation and a list entry per service).
-                token: root.clone(),
                 host: handle.clone(),
                 policy: crate::policy::Held::new(s.policy.unwrap_or(options.policy)),
             }));
@@ -177,11 +170,11 @@ impl Host {
                 Some(schedule) => tracing::info!(parent: &span, %schedule, "starting"),
                 None => tracing::info!(parent: &span, "starting"),
             }
-            let mut spawned = slot.spawn(Task {
+            let (spawned, started) = slot.spawn(Task {
                 ctx,
                 span: span.clone(),
             });
-            let started = match spawned.started.take() {
+            let started = match started {
                 None => Ok(()),
                 Some(started) => tokio::select! {
                     biased;

@@ -39,7 +39,7 @@ use crate::schedule::Schedule;
 use crate::service::{HostedService, Job};
 use crate::slot::{Service, Slot};
 use crate::status::ServiceKind;
-use crate::supervisor::{Body, Spawned, Task};
+use crate::supervisor::{Body, Spawned, Started, Task};
 
 /// A shared value the host injects: a parameter of type `Dep<T>` receives the `T` given to
 /// [`Builder::provide`](crate::Builder::provide).
@@ -420,7 +420,7 @@ impl Slot for Pending {
     /// Not reached: [`Builder::build`](crate::Builder::build), the only way to a host, resolves
     /// every service. Should it happen, the service fails to start with the reason, rather than
     /// the process panicking.
-    fn spawn(self: Box<Self>, task: Task) -> Spawned {
+    fn spawn(self: Box<Self>, task: Task) -> (Spawned, Started) {
         let slot = match self.resolve(&Provided::default(), "") {
             Ok(slot) => slot,
             Err(_) => Box::new(Unresolvable),

@@ -275,8 +275,7 @@ pub(crate) fn testing_ctx() -> Context {
     Context::new(std::sync::Arc::new(context::ServiceShared {
         status: status::StatusCell::new("x", ServiceKind::Periodic, None),
         name: "x".into(),
-        token: handle.stop_token().child_token(),
         host: handle,
-        policy: policy::Held::StopHost,
+        policy: policy::Held::new(FailurePolicy::StopHost),
     }))
 }

@@ -6,7 +6,9 @@ use std::pin::{Pin, pin};
 use std::task::Poll;
 
 use tokio::time::Instant;
+use tokio_util::either::Either;
 use tracing::Instrument;
+use tracing::instrument::Instrumented;
 
 use crate::clock::{deadline, jitter};
 use crate::context::Context;
@@ -47,177 +49,189 @@ impl<J: Job> Body for Periodic<J> {
         Ok(())
     }
 
-    async fn run_once(&mut self, ctx: &Context) -> Result<(), Failure> {
-        // Everything that lives across the loop's awaits is stored in every periodic task for its
-        // whole life: what can be read again from `ctx` (the status, the schedule, the epoch) is
-        // read where it is used rather than kept in a local.
-        let Periodic { job, runs } = self;
-        let Some(schedule) = ctx.status().schedule() else {
-            return Err(Failure::Error(
-                "a periodic service without a schedule (a host bug)".into(),
-            ));
-        };
-        // Only a schedule with jitter draws from it.
-        let mut rng = if schedule.jitter.is_zero() {
-            fastrand::Rng::with_seed(0)
-        } else {
-            fastrand::Rng::new()
-        };
-        let mut timeline = Timeline::new(schedule, Instant::now(), ctx.host().wall_origin());
-        let mut cancelled = pin!(ctx.service_token().cancelled());
-        // The loop's only timer: it waits for the next tick and, during a run with a timeout, is
-        // that run's deadline.
-        let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
-        let mut consecutive_failures = 0u32;
-        // A singleton job's ticks come from the database clock; `None` for every other
-        // job, whose only cost is the branch on it.
-        // Boxed, like its claims and releases below: every periodic task is as large as its
-        // largest state, and most jobs are not singletons.
-        let mut singleton = crate::coordination::driver(schedule, ctx).map(Box::new);
-        loop {
-            let next = match &singleton {
-                Some(driver) => Some(driver.next_due()),
-                None => timeline.due(),
+    #[expect(clippy::manual_async_fn, reason = "an async fn would store its arguments twice")]
+    fn run_once<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), Failure>> + Send + 'a {
+        async move {
+            // Everything that lives across the loop's awaits is stored in every periodic task for its
+            // whole life: what can be read again from `ctx` (the status, the schedule, the epoch) is
+            // read where it is used rather than kept in a local.
+            let Some(schedule) = ctx.status().schedule() else {
+                return Err(Failure::Error(
+                    "a periodic service without a schedule (a host bug)".into(),
+                ));
             };
-            let Some(due) = next else {
-                tracing::info!("the schedule has no further runs");
-                ctx.status().set_next_run(ctx.host().epoch(), None);
-                return Ok(());
+            // Only a schedule with jitter draws from it.
+            let mut rng = if schedule.opts().jitter.is_zero() {
+                fastrand::Rng::with_seed(0)
+            } else {
+                fastrand::Rng::new()
             };
-            let fire_at = deadline(due, jitter(&mut rng, schedule.jitter));
-            let status = ctx.status();
-            status.set_next_run(ctx.host().epoch(), Some(fire_at));
-            status.set_state(State::Waiting);
-            sleep.as_mut().reset(fire_at);
-            // Cancellation first: no run starts once shutdown has begun.
-            tokio::select! {
-                biased;
-                _ = &mut cancelled => {
+            let mut timeline = Timeline::new(schedule, Instant::now(), ctx.host().wall_origin());
+            let mut cancelled = pin!(ctx.service_token().cancelled());
+            // The loop's only timer: it waits for the next tick and, during a run with a timeout, is
+            // that run's deadline.
+            let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
+            let mut consecutive_failures = 0u32;
+            // A singleton job's ticks come from the database clock; `None` for every other
+            // job, whose only cost is the branch on it.
+            // Boxed, like its claims and releases below: every periodic task is as large as its
+            // largest state, and most jobs are not singletons.
+            let mut singleton = crate::coordination::driver(schedule, ctx).map(Box::new);
+            loop {
+                let next = match &singleton {
+                    Some(driver) => Some(driver.next_due()),
+                    None => timeline.due(),
+                };
+                let Some(due) = next else {
+                    tracing::info!("the schedule has no further runs");
                     ctx.status().set_next_run(ctx.host().epoch(), None);
                     return Ok(());
+                };
+                let fire_at = deadline(due, jitter(&mut rng, schedule.opts().jitter));
+                let status = ctx.status();
+                status.set_next_run(ctx.host().epoch(), Some(fire_at));
+                status.set_state(State::Waiting);
+                sleep.as_mut().reset(fire_at);
+                // Cancellation first: no run starts once shutdown has begun.
+                tokio::select! {
+                    biased;
+                    _ = &mut cancelled => {
+                        ctx.status().set_next_run(ctx.host().epoch(), None);
+                        return Ok(());
+                    }
+                    _ = &mut sleep => {}
                 }
-                _ = &mut sleep => {}
-            }
-            // A singleton runs only the ticks it claims; an unreachable backend skips
-            // the tick and counts as a failed run (so `max_failures` decides about long outages).
-            let lease = match &mut singleton {
-                None => None,
-                Some(driver) => match Box::pin(driver.claim()).await {
-                    Ok(Some(lease)) => Some(Box::new(lease)),
-                    Ok(None) => {
-                        if consecutive_failures != 0 {
-                            consecutive_failures = 0;
-                            ctx.status().set_consecutive_failures(0);
+                // A singleton runs only the ticks it claims; an unreachable backend skips
+                // the tick and counts as a failed run (so `max_failures` decides about long outages).
+                let lease = match &mut singleton {
+                    None => None,
+                    Some(driver) => match Box::pin(driver.claim()).await {
+                        Ok(Some(lease)) => Some(Box::new(lease)),
+                        Ok(None) => {
+                            if consecutive_failures != 0 {
+                                consecutive_failures = 0;
+                                ctx.status().set_consecutive_failures(0);
+                            }
+                            continue;
                         }
-                        continue;
-                    }
-                    Err(failure) => {
-                        let status = ctx.status();
-                        consecutive_failures = consecutive_failures.saturating_add(1);
-                        tracing::warn!(consecutive_failures, error = %failure, "tick skipped: coordination unavailable");
-                        status.failed(failure.to_string());
-                        status.set_consecutive_failures(consecutive_failures);
-                        if schedule.max_failures.is_some_and(|max| consecutive_failures >= max) {
-                            return Err(failure);
+                        Err(failure) => {
+                            let status = ctx.status();
+                            consecutive_failures = consecutive_failures.saturating_add(1);
+                            tracing::warn!(consecutive_failures, error = %failure, "tick skipped: coordination unavailable");
+                            status.failed(failure.to_string());
+                            status.set_consecutive_failures(consecutive_failures);
+                            if schedule
+                                .opts()
+                                .max_failures
+                                .is_some_and(|max| consecutive_failures >= max)
+                            {
+                                return Err(failure);
+                            }
+                            continue;
                         }
-                        continue;
-                    }
-                },
-            };
-            let started = Instant::now();
-            *runs = runs.saturating_add(1);
-            let status = ctx.status();
-            status.run_started(ctx.host().epoch(), started);
-            // Each run is a span inside the service's span (no-op without a subscriber).
-            let span = tracing::info_span!("run", run = *runs, scheduled = %crate::clock::Rfc3339(fire_at), lateness = ?started.saturating_duration_since(fire_at));
-            // The run's future lives in this loop's own state, pinned once where it is built: no
-            // intermediate future around it, so nothing of it is copied or stored twice.
-            // A panic while making the run's future is a failed run too.
-            let outcome = match schedule.timeout {
-                // A singleton run gets its lease's context, cancelled if the lease is lost.
-                None => match call_caught(|| {
-                    let tick = tick(*runs, fire_at, started, lease.as_deref());
-                    job.run(lease.as_ref().map_or(ctx, |l| l.ctx()), tick)
-                }) {
-                    // Without a subscriber that wants the span, the run is not wrapped in it
-                    // (entering even a disabled span costs every poll).
-                    Ok(run) if span.is_disabled() => {
-                        drop(span);
+                    },
+                };
+                let started = Instant::now();
+                self.runs = self.runs.saturating_add(1);
+                let status = ctx.status();
+                status.run_started(ctx.host().epoch(), started);
+                // The run's future lives in this loop's own state, pinned once where it is built: no
+                // intermediate future around it, so nothing of it is copied or stored twice. Each
+                // branch below awaits once and keeps its locals to itself: a local (or a `match`
+                // scrutinee) alive across two awaits would take room in every periodic task.
+                // A panic while making the run's future is a failed run too.
+                let outcome = match &schedule.opts().timeout {
+                    // A singleton run gets its lease's context, cancelled if the lease is lost.
+                    None => 'run: {
+                        let run = match call_caught(|| {
+                            let tick = tick(self.runs, fire_at, started, lease.as_deref());
+                            self.job.run(lease.as_ref().map_or(ctx, |l| l.ctx()), tick)
+                        }) {
+                            Ok(run) => run,
+                            Err(failure) => break 'run Err(failure),
+                        };
+                        let run = in_span(run, self.runs, fire_at, started);
                         into_failure(Caught::new(run, &status.busy).await)
                     }
-                    Ok(run) => into_failure(Caught::new(run.instrument(span), &status.busy).await),
-                    Err(failure) => Err(failure),
-                },
-                Some(limit) => 'run: {
-                    let run_ctx = lease.as_ref().map_or_else(|| ctx.for_run(), |l| l.ctx().clone());
-                    let end = deadline(started, limit);
-                    sleep.as_mut().reset(end);
-                    let run = match call_caught(|| job.run(&run_ctx, tick(*runs, fire_at, started, lease.as_deref()))) {
-                        Ok(run) => run,
-                        Err(failure) => break 'run Err(failure),
-                    };
-                    let mut run = pin!(Caught::new(run.instrument(span), &status.busy));
-                    // The run first, then its deadline (as `tokio::time::timeout` polls).
-                    let finished = std::future::poll_fn(|cx| match run.as_mut().poll(cx) {
-                        Poll::Ready(result) => Poll::Ready(Some(result)),
-                        // Unconstrained: a run that used up the task's budget must not keep its
-                        // deadline from firing.
-                        Poll::Pending => Pin::new(&mut tokio::task::unconstrained(sleep.as_mut()))
-                            .poll(cx)
-                            .map(|()| None),
-                    })
-                    .await;
-                    match finished {
-                        // A run that blocked its thread past the deadline has timed out too,
-                        // whatever it returned.
-                        Some(_) if Instant::now() > end => Err(Failure::Timeout(limit)),
-                        Some(result) => into_failure(result),
-                        None => {
-                            // The run's future is dropped (a panic in its `Drop` is logged, the run
-                            // has timed out either way); then its token is cancelled.
-                            if let Err(payload) = run.as_mut().cancel() {
-                                tracing::error!(error = %Failure::from_panic(payload), "the timed-out run panicked while being dropped");
+                    Some(limit) => 'run: {
+                        // The limit and the deadline are read again where needed (the `sleep` holds the
+                        // deadline): locals would be kept across the run.
+                        let run_ctx = lease.as_ref().map_or_else(|| ctx.for_run(), |l| l.ctx().clone());
+                        sleep.as_mut().reset(deadline(started, *limit));
+                        let run = match call_caught(|| {
+                            self.job
+                                .run(&run_ctx, tick(self.runs, fire_at, started, lease.as_deref()))
+                        }) {
+                            Ok(run) => run,
+                            Err(failure) => break 'run Err(failure),
+                        };
+                        let mut run = pin!(Caught::new(in_span(run, self.runs, fire_at, started), &status.busy));
+                        // The run first, then its deadline (as `tokio::time::timeout` polls).
+                        let finished = std::future::poll_fn(|cx| match run.as_mut().poll(cx) {
+                            Poll::Ready(result) => Poll::Ready(Some(result)),
+                            // Unconstrained: a run that used up the task's budget must not keep its
+                            // deadline from firing.
+                            Poll::Pending => Pin::new(&mut tokio::task::unconstrained(sleep.as_mut()))
+                                .poll(cx)
+                                .map(|()| None),
+                        })
+                        .await;
+                        match finished {
+                            // A run that blocked its thread past the deadline has timed out too,
+                            // whatever it returned.
+                            Some(_) if Instant::now() > sleep.deadline() => Err(Failure::Timeout(*limit)),
+                            Some(result) => into_failure(result),
+                            None => {
+                                // The run's future is dropped (a panic in its `Drop` is logged, the run
+                                // has timed out either way); then its token is cancelled.
+                                if let Err(payload) = run.as_mut().cancel() {
+                                    tracing::error!(error = %Failure::from_panic(payload), "the timed-out run panicked while being dropped");
+                                }
+                                run_ctx.token().cancel();
+                                Err(Failure::Timeout(*limit))
                             }
-                            run_ctx.token().cancel();
-                            Err(Failure::Timeout(limit))
+                        }
+                    }
+                };
+                if let (Some(driver), Some(lease)) = (&mut singleton, lease) {
+                    Box::pin(driver.finish(*lease, outcome.is_ok())).await;
+                }
+                let ended = Instant::now();
+                let status = ctx.status();
+                status.run_ended(ctx.host().epoch(), ended);
+                #[cfg(feature = "testing")]
+                if let Some(recorder) = ctx.host().recorder() {
+                    recorder.record(ctx.name_arc(), self.runs, fire_at, started, &outcome);
+                }
+                #[cfg(feature = "metrics")]
+                status.metrics.on_run_end(
+                    ended - started,
+                    Some(started.saturating_duration_since(fire_at)),
+                    outcome.is_ok(),
+                );
+                // The failure streak is the health rule's (`/status`); stored only when it changes.
+                match outcome {
+                    Ok(()) if consecutive_failures == 0 => {}
+                    Ok(()) => {
+                        consecutive_failures = 0;
+                        status.set_consecutive_failures(0);
+                    }
+                    Err(failure) => {
+                        consecutive_failures = consecutive_failures.saturating_add(1);
+                        tracing::error!(run = self.runs, consecutive_failures, error = %failure, "run failed");
+                        status.failed(failure.to_string());
+                        status.set_consecutive_failures(consecutive_failures);
+                        if schedule
+                            .opts()
+                            .max_failures
+                            .is_some_and(|max| consecutive_failures >= max)
+                        {
+                            return Err(failure);
                         }
                     }
                 }
-            };
-            if let (Some(driver), Some(lease)) = (&mut singleton, lease) {
-                Box::pin(driver.finish(*lease, outcome.is_ok())).await;
+                timeline.advance(ended);
             }
-            let ended = Instant::now();
-            let status = ctx.status();
-            status.run_ended(ctx.host().epoch(), ended);
-            #[cfg(feature = "testing")]
-            if let Some(recorder) = ctx.host().recorder() {
-                recorder.record(ctx.name_arc(), *runs, fire_at, started, &outcome);
-            }
-            #[cfg(feature = "metrics")]
-            status.metrics.on_run_end(
-                ended - started,
-                Some(started.saturating_duration_since(fire_at)),
-                outcome.is_ok(),
-            );
-            // The failure streak is the health rule's (`/status`); stored only when it changes.
-            match outcome {
-                Ok(()) if consecutive_failures == 0 => {}
-                Ok(()) => {
-                    consecutive_failures = 0;
-                    status.set_consecutive_failures(0);
-                }
-                Err(failure) => {
-                    consecutive_failures = consecutive_failures.saturating_add(1);
-                    tracing::error!(run = *runs, consecutive_failures, error = %failure, "run failed");
-                    status.failed(failure.to_string());
-                    status.set_consecutive_failures(consecutive_failures);
-                    if schedule.max_failures.is_some_and(|max| consecutive_failures >= max) {
-                        return Err(failure);
-                    }
-                }
-            }
-            timeline.advance(ended);
         }
     }
 }
@@ -229,5 +243,16 @@ fn tick(run: u64, scheduled: Instant, started: Instant, lease: Option<&crate::co
         scheduled,
         started,
         claim: lease.map(|l| l.claimed()),
+    }
+}
+
+/// A run in its span (inside the service's span), or, when no subscriber wants the span, not
+/// wrapped in it: entering even a disabled span costs every poll.
+fn in_span<F: Future>(run: F, runs: u64, scheduled: Instant, started: Instant) -> Either<F, Instrumented<F>> {
+    let span = tracing::info_span!("run", run = runs, scheduled = %crate::clock::Rfc3339(scheduled), lateness = ?started.saturating_duration_since(scheduled));
+    if span.is_disabled() {
+        Either::Left(run)
+    } else {
+        Either::Right(run.instrument(span))
     }
 }

@@ -21,30 +21,22 @@ pub enum FailurePolicy {
     Restart(Restart),
 }
 
-/// A failure policy as a running service holds it: one word, the restart parameters boxed (every
-/// service carries its policy for its whole life; few ever need it).
+/// A failure policy as a running service holds it: one word, `None` for the default
+/// [`FailurePolicy::StopHost`] and any other policy boxed (every service carries its policy for
+/// its whole life; few ever need it).
 #[derive(Debug, Clone)]
-pub(crate) enum Held {
-    StopHost,
-    Ignore,
-    Restart(Box<Restart>),
-}
+pub(crate) struct Held(Option<Box<FailurePolicy>>);
 
 impl Held {
     pub(crate) fn new(policy: FailurePolicy) -> Self {
         match policy {
-            FailurePolicy::StopHost => Held::StopHost,
-            FailurePolicy::Ignore => Held::Ignore,
-            FailurePolicy::Restart(restart) => Held::Restart(Box::new(restart)),
+            FailurePolicy::StopHost => Held(None),
+            other => Held(Some(Box::new(other))),
         }
     }
 
     pub(crate) fn get(&self) -> FailurePolicy {
-        match self {
-            Held::StopHost => FailurePolicy::StopHost,
-            Held::Ignore => FailurePolicy::Ignore,
-            Held::Restart(restart) => FailurePolicy::Restart(**restart),
-        }
+        self.0.as_deref().copied().unwrap_or(FailurePolicy::StopHost)
     }
 }
 

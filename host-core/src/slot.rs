@@ -14,7 +14,7 @@ use crate::policy::FailurePolicy;
 use crate::schedule::Schedule;
 use crate::service::{HostedService, Job};
 use crate::status::ServiceKind;
-use crate::supervisor::{self, Body, Spawned, Task};
+use crate::supervisor::{self, Body, Spawned, Started, Task};
 
 /// A named, configured service, ready to hand to [`Builder::service`](crate::Builder::service).
 ///
@@ -157,7 +157,7 @@ pub(crate) trait Slot: Send + 'static {
     }
     /// Whether every injected value is provided, constructing nothing.
     fn check(&self, provided: &Provided) -> Result<(), Missing>;
-    fn spawn(self: Box<Self>, task: Task) -> Spawned;
+    fn spawn(self: Box<Self>, task: Task) -> (Spawned, Started);
 }
 
 impl<B: Body> Slot for B {
@@ -173,7 +173,7 @@ impl<B: Body> Slot for B {
         Ok(())
     }
 
-    fn spawn(self: Box<Self>, task: Task) -> Spawned {
+    fn spawn(self: Box<Self>, task: Task) -> (Spawned, Started) {
         // Moved out of the box: the task holds the service inline, one allocation per service.
         supervisor::spawn(*self, task)
     }

@@ -1,8 +1,8 @@
 //! The status snapshot: what every service is doing, read without slowing any of them.
 
-use std::sync::Mutex;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, OnceLock};
 
 use tokio::time::Instant;
 
@@ -142,15 +142,13 @@ pub(crate) struct StatusCell {
     /// stays set while the process cannot shut down is the one blocking its thread.
     pub(crate) busy: AtomicBool,
     runs: AtomicU64,
-    failures: AtomicU64,
-    restarts: AtomicU64,
-    consecutive_failures: AtomicU32,
+    /// What only failures and restarts write, allocated by the first: most services never fail,
+    /// and every service carries this cell for its whole life.
     /// Nanoseconds since the host's epoch, plus one; 0 means "none".
     last_start: AtomicU64,
     last_end: AtomicU64,
     next_run: AtomicU64,
-    /// Written only when a run fails.
-    last_error: Mutex<Option<String>>,
+    failed: OnceLock<Box<Failures>>,
     /// A periodic service's schedule, formatted only when a snapshot is taken (formatting every
     /// service's at start-up would cost more than the copy).
     schedule: Option<crate::Schedule>,
@@ -171,13 +169,10 @@ impl StatusCell {
             stage: AtomicU8::new(Stage::Pending as u8),
             busy: AtomicBool::new(false),
             runs: AtomicU64::new(0),
-            failures: AtomicU64::new(0),
-            restarts: AtomicU64::new(0),
-            consecutive_failures: AtomicU32::new(0),
             last_start: AtomicU64::new(0),
             last_end: AtomicU64::new(0),
             next_run: AtomicU64::new(0),
-            last_error: Mutex::new(None),
+            failed: OnceLock::new(),
             schedule,
             #[cfg(feature = "metrics")]
             metrics: crate::metrics::ServiceMetrics::new(name),
@@ -215,7 +210,7 @@ impl StatusCell {
 
     /// Failed runs so far.
     pub(crate) fn failures(&self) -> u64 {
-        self.failures.load(Relaxed)
+        self.failed.get().map_or(0, |f| f.failures.load(Relaxed))
     }
 
     /// Runs so far.
@@ -224,7 +219,8 @@ impl StatusCell {
     }
 
     pub(crate) fn run_started(&self, epoch: Instant, at: Instant) {
-        self.runs.fetch_add(1, Relaxed);
+        // The service's own task is the only writer: a load and a store, no read-modify-write.
+        self.runs.store(self.runs.load(Relaxed).saturating_add(1), Relaxed);
         self.last_start.store(encode(epoch, Some(at)), Relaxed);
         self.set_state(State::Running);
     }
@@ -238,12 +234,16 @@ impl StatusCell {
     }
 
     pub(crate) fn failed(&self, message: String) {
-        self.failures.fetch_add(1, Relaxed);
-        *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
+        let failed = self.failure_cell();
+        failed.failures.fetch_add(1, Relaxed);
+        *failed.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
     }
 
     pub(crate) fn set_consecutive_failures(&self, n: u32) {
-        self.consecutive_failures.store(n, Relaxed);
+        // A streak of 0 where nothing ever failed is what an absent cell reads as.
+        if n != 0 || self.failed.get().is_some() {
+            self.failure_cell().consecutive_failures.store(n, Relaxed);
+        }
     }
 
     /// What a singleton job last saw of its coordination backend.
@@ -252,19 +252,25 @@ impl StatusCell {
     }
 
     pub(crate) fn restarted(&self) {
-        self.restarts.fetch_add(1, Relaxed);
+        self.failure_cell().restarts.fetch_add(1, Relaxed);
+    }
+
+    /// The failure counters, allocated on first use.
+    fn failure_cell(&self) -> &Failures {
+        self.failed.get_or_init(Box::default)
     }
 
     pub(crate) fn snapshot(&self, name: &str, epoch: Instant) -> ServiceStatus {
+        let failed = self.failed.get();
         ServiceStatus {
             name: name.to_owned(),
             kind: self.kind,
             state: self.state(),
             runs: self.runs.load(Relaxed),
-            failures: self.failures.load(Relaxed),
-            restarts: self.restarts.load(Relaxed),
-            consecutive_failures: self.consecutive_failures.load(Relaxed),
-            last_error: self.last_error.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            failures: failed.map_or(0, |f| f.failures.load(Relaxed)),
+            restarts: failed.map_or(0, |f| f.restarts.load(Relaxed)),
+            consecutive_failures: failed.map_or(0, |f| f.consecutive_failures.load(Relaxed)),
+            last_error: failed.and_then(|f| f.last_error.lock().unwrap_or_else(PoisonError::into_inner).clone()),
             last_run_started: decode(epoch, self.last_start.load(Relaxed)),
             last_run_ended: decode(epoch, self.last_end.load(Relaxed)),
             next_run: decode(epoch, self.next_run.load(Relaxed)),
@@ -273,6 +279,15 @@ impl StatusCell {
             coordination: crate::coordination::CoordinationState::decode(self.coordination.load(Relaxed)),
         }
     }
+}
+
+/// The counters of failures and restarts (see [`StatusCell`]).
+#[derive(Default)]
+struct Failures {
+    failures: AtomicU64,
+    restarts: AtomicU64,
+    consecutive_failures: AtomicU32,
+    last_error: Mutex<Option<String>>,
 }
 
 fn encode(epoch: Instant, at: Option<Instant>) -> u64 {

@@ -56,14 +56,17 @@ pub(crate) struct Task {
     pub(crate) span: Span,
 }
 
-/// A spawned service, as the host holds it.
+/// A spawned service, as the host holds it until shutdown (one per service: keep it small).
 pub(crate) struct Spawned {
     pub(crate) join: JoinHandle<Exit>,
-    /// The start hook's outcome (services with hooks only).
-    pub(crate) started: Option<oneshot::Receiver<Result<(), Failure>>>,
-    /// Sent by the shutdown when the service's stop hook may run (services with hooks only).
-    pub(crate) turn: Option<oneshot::Sender<()>>,
+    /// Sent by the shutdown when the service's stop hook may run (services with hooks only;
+    /// boxed, as an `Option` of a sender takes two words in every service's entry).
+    pub(crate) turn: Option<Box<oneshot::Sender<()>>>,
 }
+
+/// The start hook's outcome, which the host awaits before it starts the next service (services
+/// with hooks only).
+pub(crate) type Started = Option<oneshot::Receiver<Result<(), Failure>>>;
 
 struct Hooks {
     started: oneshot::Sender<Result<(), Failure>>,
@@ -71,16 +74,12 @@ struct Hooks {
 }
 
 /// Spawns `body`'s whole life on its own task. Every service task in the host is spawned here.
-pub(crate) fn spawn<B: Body>(body: B, task: Task) -> Spawned {
+pub(crate) fn spawn<B: Body>(body: B, task: Task) -> (Spawned, Started) {
     let Task { ctx, span } = task;
     if !B::HOOKS {
         // No hooks: no start or stop synchronisation, and a smaller task.
         let join = spawn_in(lean(body, ctx), span);
-        return Spawned {
-            join,
-            started: None,
-            turn: None,
-        };
+        return (Spawned { join, turn: None }, None);
     }
     let (started_tx, started) = oneshot::channel();
     let (turn, turn_rx) = oneshot::channel();
@@ -89,11 +88,13 @@ pub(crate) fn spawn<B: Body>(body: B, task: Task) -> Spawned {
         turn: turn_rx,
     };
     let join = spawn_in(hooked(body, ctx, hooks), span);
-    Spawned {
-        join,
-        started: Some(started),
-        turn: Some(turn),
-    }
+    (
+        Spawned {
+            join,
+            turn: Some(Box::new(turn)),
+        },
+        Some(started),
+    )
 }
 
 /// Spawns a service's task in its span; without a subscriber that wants the span, not wrapped in
@@ -125,7 +126,7 @@ fn caught_exit(ctx: &Context, caught: Result<Exit, panic::Payload>) -> Exit {
             let failure = Failure::from_panic(payload);
             tracing::error!(error = %failure, "the service's supervision panicked");
             ctx.status().set_state(State::Failed);
-            report(ctx, failure, !matches!(ctx.shared.policy, crate::policy::Held::Ignore));
+            report(ctx, failure, !matches!(ctx.shared.policy.get(), FailurePolicy::Ignore));
             Exit::Failed
         }
     }
@@ -363,12 +364,27 @@ mod tests {
         let task = lean(body, crate::testing_ctx());
         let size = std::mem::size_of_val(&task);
         // The optional integrations (the test kit's recorder, the metrics handles) add a little.
-        // 976 bytes before the schedule and the failure policy moved out of the task.
+        // 976 bytes before the schedule and the failure policy moved out of the task and the loop
+        // kept fewer locals across its awaits.
         let limit = if cfg!(any(feature = "testing", feature = "metrics")) {
-            720
+            616
         } else {
-            672
+            560
         };
         assert!(size <= limit, "the periodic task's future grew to {size} bytes");
+    }
+}
+
+#[cfg(test)]
+mod shared_size {
+    /// Every service holds one of these for the host's whole life: memory per service.
+    #[test]
+    fn a_services_shared_state_stays_small() {
+        let size = std::mem::size_of::<crate::context::ServiceShared>();
+        // The metrics feature adds the service's metric handles.
+        let limit = if cfg!(feature = "metrics") { 232 } else { 128 };
+        assert!(size <= limit, "a service's shared state grew to {size} bytes");
+        assert!(std::mem::size_of::<crate::Schedule>() <= 40);
+        assert!(std::mem::size_of::<super::Spawned>() <= 16);
     }
 }

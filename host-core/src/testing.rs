@@ -385,13 +385,11 @@ pub fn exit_code(result: &Result<Report, Error>) -> std::process::ExitCode {
 /// not running.
 pub fn context(service: &str) -> Context {
     let handle = HostHandle::new(None, crate::DEFAULT_SHUTDOWN_TIMEOUT);
-    let token = handle.stop_token().child_token();
     Context::new(Arc::new(ServiceShared {
         name: service.into(),
-        token,
         host: handle,
         status: StatusCell::new(service, ServiceKind::Periodic, None),
-        policy: crate::policy::Held::StopHost,
+        policy: crate::policy::Held::new(crate::FailurePolicy::StopHost),
     }))
 }
 

@@ -299,14 +299,14 @@ impl Schedule {
     /// the guarantee). Needs an [`every`](Schedule::every) or `cron` schedule, whose ticks are then
     /// scheduled times on the database clock (`every`: `n × period` since the Unix epoch).
     pub fn singleton(mut self) -> Self {
-        self.singleton.get_or_insert_with(Singleton::default).on = true;
+        self.opts_mut().singleton.get_or_insert_default().on = true;
         self
     }
 
     /// What a [singleton](Self::singleton) job does with ticks missed while every replica was
     /// down (default [`CatchUp::Skip`]).
     pub fn catch_up(mut self, policy: CatchUp) -> Self {
-        self.singleton.get_or_insert_with(Singleton::default).catch_up = policy;
+        self.opts_mut().singleton.get_or_insert_default().catch_up = policy;
         self
     }
 
@@ -314,19 +314,19 @@ impl Schedule {
     /// [`DEFAULT_LEASE`], 30 s): the host renews it every third of it while the run lasts, and a
     /// replica that dies mid-run blocks the job for at most this long.
     pub fn lease(mut self, lease: Duration) -> Self {
-        self.singleton.get_or_insert_with(Singleton::default).lease = lease;
+        self.opts_mut().singleton.get_or_insert_default().lease = lease;
         self
     }
 
     /// Whether this is a [singleton](Self::singleton) job.
     pub fn is_singleton(&self) -> bool {
-        self.singleton.is_some_and(|s| s.on)
+        self.opts().singleton.as_ref().is_some_and(|s| s.on)
     }
 }
 
 /// Checks a schedule's singleton options (from [`Schedule::validate`]).
 pub(crate) fn validate(schedule: &Schedule) -> Result<(), ScheduleError> {
-    let Some(singleton) = &schedule.singleton else {
+    let Some(singleton) = &schedule.opts().singleton else {
         return Ok(());
     };
     if !singleton.on {
@@ -340,7 +340,7 @@ pub(crate) fn validate(schedule: &Schedule) -> Result<(), ScheduleError> {
              `fixed_delay` has none; use `every`",
         ));
     }
-    if !schedule.initial_delay.is_zero() {
+    if !schedule.opts().initial_delay.is_zero() {
         return Err(ScheduleError::Singleton(
             "`initial_delay` does not apply to a singleton job: its ticks are on the database clock's grid \
              (multiples of the period since the Unix epoch); remove it",
@@ -435,7 +435,7 @@ pub(crate) struct Claimed {
 
 /// The driver of the periodic loop of a singleton job; `None` for every other job.
 pub(crate) fn driver(schedule: &Schedule, ctx: &Context) -> Option<Driver> {
-    let singleton = schedule.singleton.filter(|s| s.on)?;
+    let singleton = schedule.opts().singleton.filter(|s| s.on)?;
     let coordination = ctx.host().coordination();
     // `validate` accepts `every` and `cron` only; anything else gets no backend, so every claim
     // fails and no tick ever runs unguarded.

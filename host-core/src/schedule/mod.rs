@@ -38,16 +38,48 @@ use tokio::time::Instant;
 /// [`Builder::build`](crate::Builder::build) as [`Error::InvalidSchedule`](crate::Error::InvalidSchedule)
 /// naming the service; the attribute macros reject them at compile time. [`Schedule::validate`]
 /// checks one eagerly.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Schedule {
     pub(crate) trigger: Trigger,
+    pub(crate) missed: MissedTicks,
+    /// The options most schedules leave at their defaults, boxed once one is set: every periodic
+    /// service holds its schedule for its whole life.
+    options: Option<Box<Options>>,
+}
+
+/// A schedule's less common options (see [`Schedule::opts`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Options {
     pub(crate) initial_delay: Duration,
     pub(crate) jitter: Duration,
-    pub(crate) missed: MissedTicks,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_failures: Option<u32>,
     /// One run per tick across replicas (see `coordination`).
     pub(crate) singleton: Option<crate::coordination::Singleton>,
+}
+
+/// The defaults, for schedules that set none of the options.
+static DEFAULT_OPTIONS: Options = Options {
+    initial_delay: Duration::ZERO,
+    jitter: Duration::ZERO,
+    timeout: None,
+    max_failures: None,
+    singleton: None,
+};
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = self.opts();
+        f.debug_struct("Schedule")
+            .field("trigger", &self.trigger)
+            .field("initial_delay", &o.initial_delay)
+            .field("jitter", &o.jitter)
+            .field("missed", &self.missed)
+            .field("timeout", &o.timeout)
+            .field("max_failures", &o.max_failures)
+            .field("singleton", &o.singleton)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -173,13 +205,19 @@ impl Schedule {
     fn with_trigger(trigger: Trigger) -> Self {
         Schedule {
             trigger,
-            initial_delay: Duration::ZERO,
-            jitter: Duration::ZERO,
             missed: MissedTicks::Skip,
-            timeout: None,
-            max_failures: None,
-            singleton: None,
+            options: None,
         }
+    }
+
+    /// The less common options (their defaults when none is set).
+    pub(crate) fn opts(&self) -> &Options {
+        self.options.as_deref().unwrap_or(&DEFAULT_OPTIONS)
+    }
+
+    /// The less common options, to set one.
+    pub(crate) fn opts_mut(&mut self) -> &mut Options {
+        self.options.get_or_insert_default()
     }
 
     /// Fixed rate: the first run at start (see [`initial_delay`](Self::initial_delay)), then one run
@@ -218,7 +256,9 @@ impl Schedule {
 
     /// Delays the first run by `delay` (default: the first run is at start).
     pub fn initial_delay(mut self, delay: Duration) -> Self {
-        self.initial_delay = delay;
+        if !delay.is_zero() || self.options.is_some() {
+            self.opts_mut().initial_delay = delay;
+        }
         self
     }
 
@@ -227,7 +267,9 @@ impl Schedule {
     /// be smaller than the period, or, for a cron schedule, than the shortest interval between
     /// two of its runs.
     pub fn jitter(mut self, bound: Duration) -> Self {
-        self.jitter = bound;
+        if !bound.is_zero() || self.options.is_some() {
+            self.opts_mut().jitter = bound;
+        }
         self
     }
 
@@ -241,7 +283,7 @@ impl Schedule {
     /// Limits each run: at `timeout` the run's token is cancelled and its future dropped, and the run
     /// counts as failed.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.opts_mut().timeout = Some(timeout);
         self
     }
 
@@ -249,14 +291,15 @@ impl Schedule {
     /// [`FailurePolicy`](crate::FailurePolicy) applies. Without it (the default) failed runs are
     /// logged and counted, and the schedule simply goes on.
     pub fn max_failures(mut self, n: u32) -> Self {
-        self.max_failures = Some(n);
+        self.opts_mut().max_failures = Some(n);
         self
     }
 
     /// Checks the schedule now instead of at [`Builder::build`](crate::Builder::build).
     pub fn validate(&self) -> Result<(), ScheduleError> {
         crate::coordination::validate(self)?;
-        if let Some(timeout) = self.timeout {
+        let o = self.opts();
+        if let Some(timeout) = o.timeout {
             check_resolution("timeout", timeout)?;
         }
         let period = match &self.trigger {
@@ -264,11 +307,11 @@ impl Schedule {
             Trigger::FixedDelay(p) => check_resolution("fixed_delay", *p)?,
             #[cfg(feature = "cron")]
             // The cron check takes the jitter (its shortest interval bounds it)
-            Trigger::Cron(spec) => return spec.validate(self.jitter).and(self.check_max_failures()),
+            Trigger::Cron(spec) => return spec.validate(o.jitter).and(self.check_max_failures()),
         };
-        if !self.jitter.is_zero() && self.jitter >= period {
+        if !o.jitter.is_zero() && o.jitter >= period {
             return Err(ScheduleError::JitterTooLarge {
-                jitter: self.jitter,
+                jitter: o.jitter,
                 period,
             });
         }
@@ -276,7 +319,7 @@ impl Schedule {
     }
 
     fn check_max_failures(&self) -> Result<(), ScheduleError> {
-        match self.max_failures {
+        match self.opts().max_failures {
             Some(0) => Err(ScheduleError::ZeroMaxFailures),
             _ => Ok(()),
         }
@@ -303,13 +346,14 @@ impl fmt::Display for Schedule {
             #[cfg(feature = "cron")]
             Trigger::Cron(spec) => write!(f, "{spec}")?,
         }
-        if !self.initial_delay.is_zero() {
-            write!(f, ", initial delay {}", d(self.initial_delay))?;
+        let o = self.opts();
+        if !o.initial_delay.is_zero() {
+            write!(f, ", initial delay {}", d(o.initial_delay))?;
         }
-        if !self.jitter.is_zero() {
-            write!(f, ", jitter {}", d(self.jitter))?;
+        if !o.jitter.is_zero() {
+            write!(f, ", jitter {}", d(o.jitter))?;
         }
-        if let Some(t) = self.timeout {
+        if let Some(t) = o.timeout {
             write!(f, ", timeout {}", d(t))?;
         }
         match self.missed {

@@ -27,7 +27,7 @@ pub(crate) struct Timeline<'s> {
 impl<'s> Timeline<'s> {
     /// The timeline of `schedule` started at `now`.
     pub(crate) fn new(schedule: &'s Schedule, now: Instant, origin: WallOrigin) -> Self {
-        let first = deadline(now, schedule.initial_delay);
+        let first = deadline(now, schedule.opts().initial_delay);
         #[cfg(not(feature = "cron"))]
         let _ = origin;
         #[cfg(feature = "cron")]

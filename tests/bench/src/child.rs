@@ -197,6 +197,10 @@ fn idle(imp: Imp, o: &Opts) -> Out {
         let (c1, w1) = (Usage::now(), Instant::now());
         let usage = c1.since(&c0);
         let rss = rss_bytes();
+        let (heap_used, heap_free, heap_mmap) = probe::heap();
+        out.put("heap_used", heap_used);
+        out.put("heap_free", heap_free);
+        out.put("heap_mmap", heap_mmap);
         let mut running = started.running;
         running.request_stop().await;
         let err = running.finish().await;

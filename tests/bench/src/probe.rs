@@ -344,3 +344,10 @@ pub fn rss_bytes() -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
 }
+
+/// glibc's view of the heap: (bytes in use, bytes free inside the heap, bytes in mmapped chunks).
+pub fn heap() -> (u64, u64, u64) {
+    // SAFETY: `mallinfo2` only reads the allocator's statistics.
+    let m = unsafe { libc::mallinfo2() };
+    (m.uordblks as u64, m.fordblks as u64, m.hblkhd as u64)
+}
