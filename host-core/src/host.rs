@@ -212,7 +212,7 @@ impl Host {
         // ---- stop ----
         #[cfg(feature = "systemd")]
         _systemd.stopping();
-        let (mut report, stuck) = shutdown::run(Shutdown {
+        let (mut report, summary, stuck) = shutdown::run(Shutdown {
             handle: &handle,
             shared: &shared,
             tasks,
@@ -222,14 +222,15 @@ impl Host {
         .await;
         std::mem::forget(guard);
         drop(shared);
+        if let Some(watchdog) = &watchdog {
+            watchdog.finished(stuck);
+        }
+        let failures = handle.take_failures();
         // From the stop request to now, when the caller resumes: the teardown included.
         report.shutdown = handle
             .stop_requested_at()
             .map_or(std::time::Duration::ZERO, |at| at.elapsed());
-        shutdown::log_summary(&report);
-        if let Some(watchdog) = &watchdog {
-            watchdog.finished(stuck);
-        }
+        shutdown::log_summary(&report, summary);
 
         if let Some(ServiceFailure { service, failure }) = failed_start {
             return Err(Error::StartFailed {
@@ -238,15 +239,14 @@ impl Host {
                 report: Box::new(report),
             });
         }
-        let failures = handle.take_failures();
         if !failures.is_empty() {
             return Err(Error::ServiceFailed {
                 failures,
                 report: Box::new(report),
             });
         }
-        let stragglers: Vec<String> = report.with_outcome(Outcome::Aborted).map(str::to_owned).collect();
-        if !stragglers.is_empty() {
+        if summary.aborted > 0 {
+            let stragglers = report.with_outcome(Outcome::Aborted).map(str::to_owned).collect();
             return Err(Error::ShutdownTimeout {
                 timeout: options.shutdown_timeout,
                 stragglers,

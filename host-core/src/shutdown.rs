@@ -33,7 +33,7 @@ pub(crate) struct Shutdown<'a> {
 
 /// Runs the shutdown; returns the report and the tasks it aborted (which may still be running if
 /// they block their thread: the watchdog watches them).
-pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle)>) {
+pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Summary, Vec<(Arc<str>, AbortHandle)>) {
     let Shutdown {
         handle,
         shared,
@@ -128,15 +128,21 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle
         break;
     }
 
+    // One pass over the services: the report's entries and what the summary line needs.
+    let mut summary = Summary::default();
     let services = shared
         .iter()
         .zip(outcomes)
-        .map(|(s, outcome)| ServiceReport {
-            name: s.name.clone(),
-            outcome,
-            runs: s.status.runs(),
-            failed_runs: s.status.failures(),
-            queue: handle.queues().stats(&s.name),
+        .map(|(s, outcome)| {
+            let entry = ServiceReport {
+                name: s.name.clone(),
+                outcome,
+                runs: s.status.runs(),
+                failed_runs: s.status.failures(),
+                queue: handle.queues().stats(&s.name),
+            };
+            summary.count(&entry);
+            entry
         })
         .collect::<Vec<_>>();
     handle.set_phase(Phase::Stopped);
@@ -149,17 +155,48 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Vec<(Arc<str>, AbortHandle
         // Set by the host's run once everything is torn down.
         shutdown: Duration::ZERO,
     };
-    (report, aborted)
+    (report, summary, aborted)
+}
+
+/// What the shutdown's last log line and the host's result need from the report, counted while
+/// it is built (a host of 100 000 services should not walk its report once per question).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Summary {
+    pub(crate) stopped: usize,
+    /// Services that ended otherwise than stopped or not started.
+    pub(crate) unclean: usize,
+    pub(crate) aborted: usize,
+    /// Services with failed runs.
+    pub(crate) with_failed_runs: usize,
+}
+
+impl Summary {
+    fn count(&mut self, entry: &ServiceReport) {
+        match entry.outcome {
+            Outcome::Stopped => self.stopped += 1,
+            Outcome::NotStarted => {}
+            Outcome::Aborted => {
+                self.aborted += 1;
+                self.unclean += 1;
+            }
+            Outcome::Failed | Outcome::HookSkipped => self.unclean += 1,
+        }
+        if entry.failed_runs > 0 {
+            self.with_failed_runs += 1;
+        }
+    }
 }
 
 /// The shutdown's last log line; the report's time is final.
-pub(crate) fn log_summary(report: &Report) {
+pub(crate) fn log_summary(report: &Report, summary: Summary) {
     let elapsed = report.shutdown;
-    let stopped = report.with_outcome(Outcome::Stopped).count();
-    let failed_runs = report.failed_runs().collect::<Vec<_>>().join(", ");
-    if report.is_clean() && failed_runs.is_empty() {
+    let stopped = summary.stopped;
+    if summary.unclean == 0 && summary.with_failed_runs == 0 {
         tracing::info!(stopped, elapsed = ?elapsed, "host stopped");
-    } else if report.is_clean() {
+        return;
+    }
+    let failed_runs = report.failed_runs().collect::<Vec<_>>().join(", ");
+    if summary.unclean == 0 {
         tracing::info!(stopped, failed_runs, elapsed = ?elapsed, "host stopped");
     } else {
         let names = |o: Outcome| report.with_outcome(o).collect::<Vec<_>>().join(", ");

@@ -117,15 +117,15 @@ fn steady(imp: Imp, o: &Opts) -> Out {
     let mut out = Out::new("a", imp);
     runtime().block_on(async {
         let started = imps::start(imp, p, n, period, o.num("macro", 1) == 1, o.num("spread", 1) == 1).await;
-        sleep(warmup).await;
+        let mut running = started.running;
+        running.drive(sleep(warmup)).await;
         let (t0, c0, w0) = (p.total_ticks(), Usage::now(), Instant::now());
         p.recording.store(true, std::sync::atomic::Ordering::Relaxed);
-        sleep(window).await;
+        running.drive(sleep(window)).await;
         p.recording.store(false, std::sync::atomic::Ordering::Relaxed);
         let (t1, c1, w1) = (p.total_ticks(), Usage::now(), Instant::now());
-        let mut running = started.running;
         running.request_stop().await;
-        let err = running.finish().await;
+        let (err, _) = running.finish().await;
         let elapsed = w1 - w0;
         let ticks = t1 - t0;
         let expected = n as f64 * elapsed.as_secs_f64() / period.as_secs_f64();
@@ -186,14 +186,15 @@ fn idle(imp: Imp, o: &Opts) -> Out {
         let rss_pre = rss_bytes();
         let t0 = Instant::now();
         let started = imps::start(imp, p, n, period, false, false).await;
+        let mut running = started.running;
         let ran = if imp.first_tick_at_start() {
-            all_ran(p, Duration::from_secs(60)).await
+            running.drive(all_ran(p, Duration::from_secs(60))).await
         } else {
             None
         };
-        sleep(Duration::from_millis(200)).await;
+        running.drive(sleep(Duration::from_millis(200))).await;
         let (c0, w0) = (Usage::now(), Instant::now());
-        sleep(secs).await;
+        running.drive(sleep(secs)).await;
         let (c1, w1) = (Usage::now(), Instant::now());
         let usage = c1.since(&c0);
         let rss = rss_bytes();
@@ -201,9 +202,8 @@ fn idle(imp: Imp, o: &Opts) -> Out {
         out.put("heap_used", heap_used);
         out.put("heap_free", heap_free);
         out.put("heap_mmap", heap_mmap);
-        let mut running = started.running;
         running.request_stop().await;
-        let err = running.finish().await;
+        let (err, _) = running.finish().await;
         out.put("n", n);
         out.put("rss_pre", rss_pre);
         out.put("rss", rss);
@@ -248,22 +248,22 @@ fn start_stop(imp: Imp, o: &Opts) -> Out {
             }
             _ => None,
         };
-        let ran = all_ran(p, Duration::from_secs(120)).await;
+        let mut running = started.running;
+        let ran = running.drive(all_ran(p, Duration::from_secs(120))).await;
         let all_started = match phase_started {
-            Some(h) => h.await.ok(),
+            Some(h) => running.drive(h).await.ok(),
             None => None,
         };
         p.recording.store(false, std::sync::atomic::Ordering::Relaxed);
-        sleep(run_for).await;
+        running.drive(sleep(run_for)).await;
         let ticks_before = p.total_ticks();
-        let mut running = started.running;
         let ts = Instant::now();
         running.request_stop().await;
         p.phase.store(1, std::sync::atomic::Ordering::SeqCst);
         let t_req = Instant::now();
-        let err = running.finish().await;
+        let (err, finished_at) = running.finish().await;
         p.phase.store(2, std::sync::atomic::Ordering::SeqCst);
-        let t_done = Instant::now();
+        let t_done = finished_at;
         // A task that has just returned its output is still counted until its last reference is
         // released (tokio's metric), which may happen on the other worker a moment later.
         sleep(Duration::from_millis(1)).await;
@@ -319,17 +319,17 @@ fn scale(imp: Imp, o: &Opts) -> Out {
         let t0 = Instant::now();
         let started = imps::start(imp, p, n, period, false, false).await;
         let t_started = Instant::now();
+        let mut running = started.running;
         let ran = if imp.first_tick_at_start() {
-            all_ran(p, limit).await
+            running.drive(all_ran(p, limit)).await
         } else {
             None
         };
         let rss = rss_bytes();
-        let mut running = started.running;
         let ts = Instant::now();
         running.request_stop().await;
-        let err = running.finish().await;
-        let t_done = Instant::now();
+        let (err, finished_at) = running.finish().await;
+        let t_done = finished_at;
         out.put("n", n);
         out.put("rss_pre", rss_pre);
         out.put("rss", rss);
@@ -359,23 +359,24 @@ fn hosted(imp: Imp, o: &Opts) -> Out {
         let t0 = Instant::now();
         let mut running = imps::start_hosted(imp, p, n);
         let t_started = Instant::now();
-        let ran = all_ran(p, Duration::from_secs(120)).await;
+        let ran = running.drive(all_ran(p, Duration::from_secs(120))).await;
         let rss = rss_bytes();
         let ts = Instant::now();
         running.request_stop().await;
-        let report_ms = match running {
-            imps::Running::Host { join, .. } => match join.await {
-                Ok(Ok(report)) => Some(report.shutdown),
-                other => panic!("host failed: {other:?}"),
-            },
-            other => {
-                if let Some(e) = other.finish().await {
-                    panic!("{e}");
+        let (report_ms, t_done) = match running {
+            running @ imps::Running::Host { .. } => {
+                let result = running.finish_host().await;
+                let at = Instant::now();
+                match result {
+                    Ok(report) => (Some(report.shutdown), at),
+                    Err(e) => panic!("host failed: {e}"),
                 }
-                None
             }
+            other => match other.finish().await {
+                (Some(e), _) => panic!("{e}"),
+                (None, at) => (None, at),
+            },
         };
-        let t_done = Instant::now();
         out.put("n", n);
         out.put("rss_per_job", (rss.saturating_sub(rss_pre)) / n.max(1) as u64);
         out.ms("start_call_ms", t_started - t0);

@@ -65,9 +65,12 @@ pub enum Running {
         token: CancellationToken,
         handles: Vec<JoinHandle<()>>,
     },
+    /// The host's run is driven by the harness's own thread, as `host.run().await` in `main` is
+    /// (see [`Running::drive`]), not spawned onto the runtime.
     Host {
         handle: host::HostHandle,
-        join: JoinHandle<Result<host::Report, host::Error>>,
+        run: HostRun,
+        done: Option<Result<host::Report, host::Error>>,
     },
     Tcs {
         sched: tokio_cron_scheduler::JobScheduler,
@@ -195,10 +198,8 @@ fn host(probe: &'static Probe, n: usize, period: Duration, with_macro: bool, pha
         macro_jobs == 0 || macro_jobs == n_macro,
         "found {macro_jobs} registered services, expected the {n_macro} of macro_jobs.rs"
     );
-    let handle = host.handle();
-    let join = tokio::spawn(host.run());
     Started {
-        running: Running::Host { handle, join },
+        running: Running::host(host),
         macro_jobs,
     }
 }
@@ -243,7 +244,48 @@ fn tgs(probe: &'static Probe, n: usize, period: Duration, phase: Phase) -> Runni
     Running::Tgs { token, join }
 }
 
+/// A host's run, polled by whoever drives it.
+pub type HostRun = std::pin::Pin<Box<dyn Future<Output = Result<host::Report, host::Error>> + Send>>;
+
 impl Running {
+    fn host(host: host::Host) -> Running {
+        Running::Host {
+            handle: host.handle(),
+            run: Box::pin(host.run()),
+            done: None,
+        }
+    }
+
+    /// Awaits `f` on this thread while driving the host's run alongside it, as an application's
+    /// `main` does with `host.run().await` (the baseline's loops run on this thread too). The
+    /// other implementations run on their own.
+    pub async fn drive<F: Future>(&mut self, f: F) -> F::Output {
+        let Running::Host { run, done, .. } = self else {
+            return f.await;
+        };
+        let mut f = std::pin::pin!(f);
+        std::future::poll_fn(|cx| {
+            if done.is_none()
+                && let std::task::Poll::Ready(result) = run.as_mut().poll(cx)
+            {
+                *done = Some(result);
+            }
+            f.as_mut().poll(cx)
+        })
+        .await
+    }
+
+    /// The host's run to its end: its report or error.
+    pub async fn finish_host(self) -> Result<host::Report, host::Error> {
+        match self {
+            Running::Host { run, done, .. } => match done {
+                Some(result) => result,
+                None => run.await,
+            },
+            _ => panic!("not a host"),
+        }
+    }
+
     /// Requests the stop; returns when the request itself has returned.
     pub async fn request_stop(&mut self) {
         match self {
@@ -255,31 +297,39 @@ impl Running {
 
     /// Waits until the implementation reports that everything has stopped. Returns an error text
     /// if it reported a failure. tokio-cron-scheduler has nothing to wait for.
-    pub async fn finish(self) -> Option<String> {
+    ///
+    /// Also returns when it did: the instant its caller resumed, before the caller drops what it
+    /// got back (host's report).
+    pub async fn finish(self) -> (Option<String>, Instant) {
         match self {
             Running::Baseline { handles, .. } => {
                 for h in handles {
                     if let Err(e) = h.await {
-                        return Some(e.to_string());
+                        return (Some(e.to_string()), Instant::now());
                     }
                 }
-                None
+                (None, Instant::now())
             }
-            Running::Host { join, .. } => match join.await {
-                Ok(Ok(_report)) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(e) => Some(e.to_string()),
-            },
+            running @ Running::Host { .. } => {
+                let result = running.finish_host().await;
+                let at = Instant::now();
+                (result.err().map(|e| e.to_string()), at)
+            }
             Running::Tcs { sched } => {
                 // Keep the scheduler alive like an application would (until it exits).
                 std::mem::forget(sched);
-                None
+                (None, Instant::now())
             }
-            Running::Tgs { join, .. } => match join.await {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(e) => Some(e.to_string()),
-            },
+            Running::Tgs { join, .. } => {
+                let result = join.await;
+                let at = Instant::now();
+                let err = match result {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(e) => Some(e.to_string()),
+                };
+                (err, at)
+            }
         }
     }
 }
@@ -335,9 +385,7 @@ pub fn start_hosted(imp: Imp, probe: &'static Probe, n: usize) -> Running {
                 .services(services)
                 .build()
                 .expect("host builds");
-            let handle = host.handle();
-            let join = tokio::spawn(host.run());
-            Running::Host { handle, join }
+            Running::host(host)
         }
         Imp::Tcs | Imp::Tgs => panic!("scenario e compares host with the baseline only"),
     }
