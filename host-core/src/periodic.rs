@@ -91,15 +91,25 @@ impl<J: Job> Body for Periodic<J> {
                 let status = ctx.status();
                 status.set_next_run(ctx.host().epoch(), Some(fire_at));
                 status.set_state(State::Waiting);
-                sleep.as_mut().reset(fire_at);
-                // Cancellation first: no run starts once shutdown has begun.
-                tokio::select! {
-                    biased;
-                    _ = &mut cancelled => {
-                        ctx.status().set_next_run(ctx.host().epoch(), None);
+                if status.runs() == 0 && singleton.is_none() && fire_at <= Instant::now() {
+                    // The service's first run, due at start: no timer to wait for (a timer due
+                    // now still waits for the driver's next turn, and a wake-up is a poll more).
+                    // Never after a stop either.
+                    if ctx.service_token().is_cancelled() {
+                        status.set_next_run(ctx.host().epoch(), None);
                         return Ok(());
                     }
-                    _ = &mut sleep => {}
+                } else {
+                    sleep.as_mut().reset(fire_at);
+                    // Cancellation first: no run starts once shutdown has begun.
+                    tokio::select! {
+                        biased;
+                        _ = &mut cancelled => {
+                            ctx.status().set_next_run(ctx.host().epoch(), None);
+                            return Ok(());
+                        }
+                        _ = &mut sleep => {}
+                    }
                 }
                 // A singleton runs only the ticks it claims; an unreachable backend skips
                 // the tick and counts as a failed run (so `max_failures` decides about long outages).
