@@ -318,21 +318,19 @@ impl Builder {
         let except: HashSet<&str> = except.iter().map(String::as_str).collect();
         let selected =
             |name: &str| only.as_ref().is_none_or(|o| o.contains(name)) && !except.contains(name) && enabled(name);
-        let mut all = Dropping(Vec::with_capacity(seen.len()));
+        // The services added by hand stay in their vector (a host of 100 000 services should not
+        // copy them into another); the registered ones go in front of them.
+        let mut built = Dropping(Vec::new());
         for r in registered.iter().filter(|r| selected(r.name)) {
             let service = r.build().map_err(|source| Error::Constructor {
                 service: r.name.to_owned(),
                 source,
             })?;
-            all.0.push(service);
+            built.0.push(service);
         }
-        for s in services.0.drain(..) {
-            if selected(&s.name) {
-                all.0.push(s);
-            } else {
-                discard(s);
-            }
-        }
+        let mut all = Dropping(std::mem::take(&mut services.0));
+        all.0.extract_if(.., |s| !selected(&s.name)).for_each(discard);
+        all.0.splice(0..0, std::mem::take(&mut built.0));
         // Every service's injected values, checked for all of them before any
         // constructor runs, then resolved.
         check(&all.0, &provided)?;
@@ -386,16 +384,22 @@ fn start_order(services: Vec<Service>) -> Vec<Service> {
         }
         start = end;
     }
-    if keys.iter().enumerate().all(|(at, key)| key.2 == at) {
-        return services;
+    // In place: follow each cycle of the permutation, swapping (no second vector of services).
+    let mut order: Vec<usize> = keys.into_iter().map(|(_, _, i)| i).collect();
+    let mut services = services;
+    for start in 0..order.len() {
+        let mut at = start;
+        while order[at] != usize::MAX {
+            let from = order[at];
+            order[at] = usize::MAX;
+            if from == start {
+                break;
+            }
+            services.swap(at, from);
+            at = from;
+        }
     }
-    let mut slots: Vec<Option<Service>> = services.into_iter().map(Some).collect();
-    let mut sorted = Vec::with_capacity(slots.len());
-    sorted.extend(
-        keys.into_iter()
-            .filter_map(|(_, _, i)| slots.get_mut(i).and_then(Option::take)),
-    );
-    sorted
+    services
 }
 
 /// A name's first 16 bytes as a big-endian integer (zero-padded): ordered as the names are, up
