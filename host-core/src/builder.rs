@@ -329,7 +329,20 @@ impl Builder {
             built.0.push(service);
         }
         let mut all = Dropping(std::mem::take(&mut services.0));
-        all.0.extract_if(.., |s| !selected(&s.name)).for_each(discard);
+        if !all.0.iter().all(|s| selected(&s.name)) {
+            let kept = std::mem::take(&mut all.0)
+                .into_iter()
+                .filter_map(|s| {
+                    if selected(&s.name) {
+                        Some(s)
+                    } else {
+                        discard(s);
+                        None
+                    }
+                })
+                .collect();
+            all.0 = kept;
+        }
         all.0.splice(0..0, std::mem::take(&mut built.0));
         // Every service's injected values, checked for all of them before any
         // constructor runs, then resolved.

@@ -38,8 +38,6 @@ pub(crate) struct ServiceShared {
     /// cancelled together, so none keeps a token of its own.
     pub(crate) host: HostHandle,
     pub(crate) status: StatusCell,
-    /// What happens when the service fails.
-    pub(crate) policy: crate::policy::Held,
 }
 
 impl ServiceShared {
@@ -92,8 +90,12 @@ impl Context {
             shared: Arc::new(ServiceShared {
                 name: Arc::clone(&self.shared.name),
                 host: self.shared.host.clone(),
-                status: StatusCell::new(&self.shared.name, self.shared.status.kind, None),
-                policy: self.shared.policy.clone(),
+                status: StatusCell::new(
+                    &self.shared.name,
+                    self.shared.status.kind,
+                    None,
+                    self.shared.status.policy(),
+                ),
             }),
             run_token: self.run_token.clone(),
         }

@@ -11,7 +11,7 @@ use crate::report::{Outcome, Report, StopReason};
 use crate::shutdown::{self, Shutdown};
 use crate::slot::Service;
 use crate::status::StatusCell;
-use crate::supervisor::{Spawned, Task};
+use crate::supervisor::{HookEnds, Spawned, Task};
 use crate::watchdog;
 
 /// Finds every service registered with `#[host::hosted_service]`, `#[host::periodic]` or
@@ -138,10 +138,9 @@ impl Host {
         for s in services {
             shared.push(Arc::new(ServiceShared {
                 // First, as it borrows the name (metrics labels).
-                status: StatusCell::new(&s.name, s.slot.kind(), s.schedule),
+                status: StatusCell::new(&s.name, s.slot.kind(), s.schedule, s.policy.unwrap_or(options.policy)),
                 name: s.name,
                 host: handle.clone(),
-                policy: crate::policy::Held::new(s.policy.unwrap_or(options.policy)),
             }));
             slots.push(s.slot);
         }
@@ -156,6 +155,8 @@ impl Host {
         tracing::info!(services = shared.len(), "host starting");
         // One per spawned service, in start order: the shutdown awaits them by index.
         let mut tasks: Vec<Spawned> = Vec::with_capacity(shared.len());
+        // The stop-hook turns of the services with hooks, by index in `tasks`.
+        let mut turns = Vec::new();
         let mut failed_start = None;
         let mut slots = slots.into_iter();
         for (svc, slot) in shared.iter().zip(slots.by_ref()) {
@@ -170,20 +171,23 @@ impl Host {
                 Some(schedule) => tracing::info!(parent: &span, %schedule, "starting"),
                 None => tracing::info!(parent: &span, "starting"),
             }
-            let (spawned, started) = slot.spawn(Task {
+            let (spawned, hooks) = slot.spawn(Task {
                 ctx,
                 span: span.clone(),
             });
-            let started = match started {
+            let started = match hooks {
                 None => Ok(()),
-                Some(started) => tokio::select! {
+                Some(HookEnds { started, turn }) => {
+                    turns.push((tasks.len(), turn));
+                    tokio::select! {
                     biased;
                     r = started => r.unwrap_or(Ok(())),
                     _ = handle.stop_requested() => {
                         tasks.push(spawned);
                         break;
                     }
-                },
+                    }
+                }
             };
             tasks.push(spawned);
             if let Err(failure) = started {
@@ -216,6 +220,7 @@ impl Host {
             handle: &handle,
             shared: &shared,
             tasks,
+            turns,
             timeout: options.shutdown_timeout,
             reason: handle.stop_reason(),
         })

@@ -273,9 +273,8 @@ pub mod __private {
 pub(crate) fn testing_ctx() -> Context {
     let handle = HostHandle::new(None, DEFAULT_SHUTDOWN_TIMEOUT);
     Context::new(std::sync::Arc::new(context::ServiceShared {
-        status: status::StatusCell::new("x", ServiceKind::Periodic, None),
+        status: status::StatusCell::new("x", ServiceKind::Periodic, None, FailurePolicy::StopHost),
         name: "x".into(),
         host: handle,
-        policy: policy::Held::new(FailurePolicy::StopHost),
     }))
 }

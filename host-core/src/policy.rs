@@ -21,25 +21,6 @@ pub enum FailurePolicy {
     Restart(Restart),
 }
 
-/// A failure policy as a running service holds it: one word, `None` for the default
-/// [`FailurePolicy::StopHost`] and any other policy boxed (every service carries its policy for
-/// its whole life; few ever need it).
-#[derive(Debug, Clone)]
-pub(crate) struct Held(Option<Box<FailurePolicy>>);
-
-impl Held {
-    pub(crate) fn new(policy: FailurePolicy) -> Self {
-        match policy {
-            FailurePolicy::StopHost => Held(None),
-            other => Held(Some(Box::new(other))),
-        }
-    }
-
-    pub(crate) fn get(&self) -> FailurePolicy {
-        self.0.as_deref().copied().unwrap_or(FailurePolicy::StopHost)
-    }
-}
-
 /// Restart back-off and intensity, as an Erlang/OTP supervisor has them.
 ///
 /// The n-th restart within the `window` waits `initial × factorⁿ⁻¹`, capped at `max`, plus a random

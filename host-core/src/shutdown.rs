@@ -27,6 +27,8 @@ pub(crate) struct Shutdown<'a> {
     pub(crate) shared: &'a [Arc<ServiceShared>],
     /// The tasks of the services that were spawned, in start order.
     pub(crate) tasks: Vec<Spawned>,
+    /// The stop-hook turns of the services with hooks, by index in `tasks`, in start order.
+    pub(crate) turns: Vec<(usize, tokio::sync::oneshot::Sender<()>)>,
     pub(crate) timeout: Duration,
     pub(crate) reason: StopReason,
 }
@@ -38,6 +40,7 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Summary, Vec<(Arc<str>, Ab
         handle,
         shared,
         mut tasks,
+        mut turns,
         timeout,
         reason,
     } = sd;
@@ -79,7 +82,13 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Summary, Vec<(Arc<str>, Ab
             continue;
         }
         let task = &mut tasks[i];
-        if let Some(turn) = task.turn.take() {
+        // Turns of later services are gone by now (given, or their service was aborted).
+        while turns.last().is_some_and(|(at, _)| *at > i) {
+            turns.pop();
+        }
+        if turns.last().is_some_and(|(at, _)| *at == i)
+            && let Some((_, turn)) = turns.pop()
+        {
             let _ = turn.send(());
         }
         tokio::select! {

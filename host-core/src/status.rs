@@ -142,8 +142,9 @@ pub(crate) struct StatusCell {
     /// stays set while the process cannot shut down is the one blocking its thread.
     pub(crate) busy: AtomicBool,
     runs: AtomicU64,
-    /// What only failures and restarts write, allocated by the first: most services never fail,
-    /// and every service carries this cell for its whole life.
+    /// What only failures and restarts write, and a failure policy other than the default,
+    /// allocated when first needed: most services never fail, and every service carries this
+    /// cell for its whole life.
     /// Nanoseconds since the host's epoch, plus one; 0 means "none".
     last_start: AtomicU64,
     last_end: AtomicU64,
@@ -160,9 +161,21 @@ pub(crate) struct StatusCell {
 }
 
 impl StatusCell {
-    pub(crate) fn new(name: &str, kind: ServiceKind, schedule: Option<crate::Schedule>) -> Self {
+    pub(crate) fn new(
+        name: &str,
+        kind: ServiceKind,
+        schedule: Option<crate::Schedule>,
+        policy: crate::FailurePolicy,
+    ) -> Self {
         #[cfg(not(feature = "metrics"))]
         let _ = name;
+        let failed = OnceLock::new();
+        if policy != crate::FailurePolicy::default() {
+            let _ = failed.set(Box::new(Failures {
+                policy,
+                ..Failures::default()
+            }));
+        }
         StatusCell {
             kind,
             state: AtomicU8::new(State::Pending as u8),
@@ -172,7 +185,7 @@ impl StatusCell {
             last_start: AtomicU64::new(0),
             last_end: AtomicU64::new(0),
             next_run: AtomicU64::new(0),
-            failed: OnceLock::new(),
+            failed,
             schedule,
             #[cfg(feature = "metrics")]
             metrics: crate::metrics::ServiceMetrics::new(name),
@@ -255,6 +268,13 @@ impl StatusCell {
         self.failure_cell().restarts.fetch_add(1, Relaxed);
     }
 
+    /// What happens when the service fails.
+    pub(crate) fn policy(&self) -> crate::FailurePolicy {
+        self.failed
+            .get()
+            .map_or_else(crate::FailurePolicy::default, |f| f.policy)
+    }
+
     /// The failure counters, allocated on first use.
     fn failure_cell(&self) -> &Failures {
         self.failed.get_or_init(Box::default)
@@ -281,9 +301,10 @@ impl StatusCell {
     }
 }
 
-/// The counters of failures and restarts (see [`StatusCell`]).
+/// The counters of failures and restarts, and the failure policy (see [`StatusCell`]).
 #[derive(Default)]
 struct Failures {
+    policy: crate::FailurePolicy,
     failures: AtomicU64,
     restarts: AtomicU64,
     consecutive_failures: AtomicU32,

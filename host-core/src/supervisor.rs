@@ -56,17 +56,21 @@ pub(crate) struct Task {
     pub(crate) span: Span,
 }
 
-/// A spawned service, as the host holds it until shutdown (one per service: keep it small).
+/// A spawned service, as the host holds it until shutdown (one per service: one word).
 pub(crate) struct Spawned {
     pub(crate) join: JoinHandle<Exit>,
-    /// Sent by the shutdown when the service's stop hook may run (services with hooks only;
-    /// boxed, as an `Option` of a sender takes two words in every service's entry).
-    pub(crate) turn: Option<Box<oneshot::Sender<()>>>,
 }
 
-/// The start hook's outcome, which the host awaits before it starts the next service (services
-/// with hooks only).
-pub(crate) type Started = Option<oneshot::Receiver<Result<(), Failure>>>;
+/// The host's ends of a service's hook synchronisation (services with hooks only).
+pub(crate) struct HookEnds {
+    /// The start hook's outcome, which the host awaits before it starts the next service.
+    pub(crate) started: oneshot::Receiver<Result<(), Failure>>,
+    /// Sent by the shutdown when the service's stop hook may run.
+    pub(crate) turn: oneshot::Sender<()>,
+}
+
+/// What spawning a service gives the host: its task, and its hook ends if it has hooks.
+pub(crate) type Started = Option<HookEnds>;
 
 struct Hooks {
     started: oneshot::Sender<Result<(), Failure>>,
@@ -79,7 +83,7 @@ pub(crate) fn spawn<B: Body>(body: B, task: Task) -> (Spawned, Started) {
     if !B::HOOKS {
         // No hooks: no start or stop synchronisation, and a smaller task.
         let join = spawn_in(lean(body, ctx), span);
-        return (Spawned { join, turn: None }, None);
+        return (Spawned { join }, None);
     }
     let (started_tx, started) = oneshot::channel();
     let (turn, turn_rx) = oneshot::channel();
@@ -88,13 +92,7 @@ pub(crate) fn spawn<B: Body>(body: B, task: Task) -> (Spawned, Started) {
         turn: turn_rx,
     };
     let join = spawn_in(hooked(body, ctx, hooks), span);
-    (
-        Spawned {
-            join,
-            turn: Some(Box::new(turn)),
-        },
-        Some(started),
-    )
+    (Spawned { join }, Some(HookEnds { started, turn }))
 }
 
 /// Spawns a service's task in its span; without a subscriber that wants the span, not wrapped in
@@ -126,7 +124,7 @@ fn caught_exit(ctx: &Context, caught: Result<Exit, panic::Payload>) -> Exit {
             let failure = Failure::from_panic(payload);
             tracing::error!(error = %failure, "the service's supervision panicked");
             ctx.status().set_state(State::Failed);
-            report(ctx, failure, !matches!(ctx.shared.policy.get(), FailurePolicy::Ignore));
+            report(ctx, failure, !matches!(ctx.status().policy(), FailurePolicy::Ignore));
             Exit::Failed
         }
     }
@@ -264,7 +262,7 @@ async fn on_failure<B: Body>(
             report(ctx, failure, true);
             return Some(Exit::Failed);
         }
-        let restart = match ctx.shared.policy.get() {
+        let restart = match ctx.status().policy() {
             FailurePolicy::StopHost => {
                 tracing::error!(%error, policy = "stop-host", "service failed; stopping the host");
                 status.set_state(State::Failed);
@@ -385,6 +383,6 @@ mod shared_size {
         let limit = if cfg!(feature = "metrics") { 232 } else { 128 };
         assert!(size <= limit, "a service's shared state grew to {size} bytes");
         assert!(std::mem::size_of::<crate::Schedule>() <= 40);
-        assert!(std::mem::size_of::<super::Spawned>() <= 16);
+        assert!(std::mem::size_of::<super::Spawned>() <= 8);
     }
 }

@@ -388,8 +388,7 @@ pub fn context(service: &str) -> Context {
     Context::new(Arc::new(ServiceShared {
         name: service.into(),
         host: handle,
-        status: StatusCell::new(service, ServiceKind::Periodic, None),
-        policy: crate::policy::Held::new(crate::FailurePolicy::StopHost),
+        status: StatusCell::new(service, ServiceKind::Periodic, None, crate::FailurePolicy::StopHost),
     }))
 }
 
