@@ -147,10 +147,11 @@ impl HostHandle {
     /// written with relaxed stores; only the last error's text sits behind a per-service mutex,
     /// which a service takes when a run fails.
     pub fn status(&self) -> Vec<ServiceStatus> {
+        let stopping = self.phase() >= Phase::Stopping;
         self.services()
             .iter()
             .map(|s| {
-                let mut status = s.status.snapshot(&s.name, self.inner.epoch);
+                let mut status = s.status.snapshot(&s.name, self.inner.epoch, stopping);
                 status.queue = self.inner.queues.stats(&s.name);
                 status
             })

@@ -51,11 +51,18 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Summary, Vec<(Arc<str>, Ab
     tracing::info!(reason = %reason, timeout = %humanize(timeout), "host stopping");
     let spawned = tasks.len();
     let mut outcomes: Vec<Outcome> = vec![Outcome::NotStarted; shared.len()];
-    for svc in shared[..spawned].iter().rev() {
+    // A service still running shows as stopping from now on: the status snapshot derives it from
+    // the phase (a write here, per service, would race with the service's own last state).
+    #[cfg(feature = "metrics")]
+    for svc in &shared[..spawned] {
         if svc.status.stage() != Stage::Done {
-            svc.status.set_state(State::Stopping);
+            svc.status.metrics.on_state(State::Stopping);
         }
-        tracing::info!(parent: &svc.span(), "stopping");
+    }
+    if tracing::enabled!(tracing::Level::INFO) {
+        for svc in shared[..spawned].iter().rev() {
+            tracing::info!(parent: &svc.span(), "stopping");
+        }
     }
     // Usually cancelled already by the stop request; the run's drop guard relies on this too.
     handle.stop_token().cancel();

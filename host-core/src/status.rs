@@ -280,12 +280,22 @@ impl StatusCell {
         self.failed.get_or_init(Box::default)
     }
 
-    pub(crate) fn snapshot(&self, name: &str, epoch: Instant) -> ServiceStatus {
+    /// The status now; `stopping`: the host's shutdown has begun, so a service still running
+    /// (started, not ended) shows as [`State::Stopping`].
+    pub(crate) fn snapshot(&self, name: &str, epoch: Instant, stopping: bool) -> ServiceStatus {
         let failed = self.failed.get();
+        let state = match self.state() {
+            State::Starting | State::Running | State::Waiting | State::Restarting
+                if stopping && !matches!(self.stage(), Stage::Pending | Stage::Done) =>
+            {
+                State::Stopping
+            }
+            state => state,
+        };
         ServiceStatus {
             name: name.to_owned(),
             kind: self.kind,
-            state: self.state(),
+            state,
             runs: self.runs.load(Relaxed),
             failures: failed.map_or(0, |f| f.failures.load(Relaxed)),
             restarts: failed.map_or(0, |f| f.restarts.load(Relaxed)),

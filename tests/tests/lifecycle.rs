@@ -703,3 +703,37 @@ async fn a_service_without_hooks_is_not_waited_for_and_its_hooks_never_run() {
     // `b` started although `a` has a start hook that never returns.
     assert_eq!(rec.times("start b"), [Duration::ZERO]);
 }
+
+/// During the shutdown a service still running shows as stopping, and one that has ended shows
+/// its own final state (stopped), which nothing overwrites.
+#[tokio::test(start_paused = true)]
+async fn status_during_shutdown_shows_who_is_still_stopping() {
+    struct Drains(Duration);
+    impl HostedService for Drains {
+        const HOOKS: bool = false;
+        async fn run(&mut self, ctx: &Context) -> Result<(), BoxError> {
+            ctx.cancelled().await;
+            tokio::time::sleep(self.0).await;
+            Ok(())
+        }
+    }
+    let host = builder()
+        .service(Service::hosted("quick", Drains(Duration::ZERO)))
+        .service(Service::hosted("slow", Drains(secs(2))))
+        .build()
+        .unwrap();
+    let handle = host.handle();
+    stop_after(&handle, secs(1));
+    let watcher = handle.clone();
+    let during = tokio::spawn(async move {
+        watcher.wait_for(Phase::Stopping).await;
+        tokio::time::sleep(secs(1)).await;
+        watcher.status()
+    });
+    let report = host.run().await.unwrap();
+    assert!(report.is_clean());
+    let during = during.await.unwrap();
+    let state = |name: &str| during.iter().find(|s| s.name == name).map(|s| s.state);
+    assert_eq!(state("quick"), Some(host::State::Stopped));
+    assert_eq!(state("slow"), Some(host::State::Stopping));
+}
