@@ -437,7 +437,7 @@ impl Config {
             service.order = order.value;
         }
         // The policy: the attribute's (or code's), its kind replaced, its restart parameters set.
-        let base = service.policy;
+        let base = service.failure_policy();
         let kind = match (&o.on_failure, base) {
             (Some(set), _) => Some(set.value),
             (None, Some(FailurePolicy::Restart(_))) => Some(Policy::Restart),
@@ -490,7 +490,7 @@ impl Config {
                         ),
                     ));
                 }
-                service.policy = Some(FailurePolicy::Restart(restart));
+                service.policy = Some(Box::new(FailurePolicy::Restart(restart)));
             }
             other => {
                 if let Some(origin) = restart_origin {
@@ -502,8 +502,8 @@ impl Config {
                     ));
                 }
                 match (other, &o.on_failure) {
-                    (Some(Policy::Ignore), Some(_)) => service.policy = Some(FailurePolicy::Ignore),
-                    (Some(Policy::StopHost), Some(_)) => service.policy = Some(FailurePolicy::StopHost),
+                    (Some(Policy::Ignore), Some(_)) => service.policy = Some(Box::new(FailurePolicy::Ignore)),
+                    (Some(Policy::StopHost), Some(_)) => service.policy = Some(Box::new(FailurePolicy::StopHost)),
                     _ => {}
                 }
             }

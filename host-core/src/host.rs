@@ -136,9 +136,10 @@ impl Host {
         let mut shared = Vec::with_capacity(count);
         let mut slots = Vec::with_capacity(count);
         for s in services {
+            let policy = s.failure_policy().unwrap_or(options.policy);
             shared.push(Arc::new(ServiceShared {
                 // First, as it borrows the name (metrics labels).
-                status: StatusCell::new(&s.name, s.slot.kind(), s.schedule, s.policy.unwrap_or(options.policy)),
+                status: StatusCell::new(&s.name, s.slot.kind(), s.schedule, policy),
                 name: s.name,
                 host: handle.clone(),
             }));

@@ -25,7 +25,8 @@ pub struct Service {
     pub(crate) name: Arc<str>,
     pub(crate) location: Location,
     pub(crate) order: i32,
-    pub(crate) policy: Option<FailurePolicy>,
+    /// Boxed: a policy is 72 bytes, and most services take the host's.
+    pub(crate) policy: Option<Box<FailurePolicy>>,
     pub(crate) slot: Box<dyn Slot>,
     /// A periodic service's schedule: here rather than in the slot, so that one copy serves the
     /// configuration, the status snapshot and the loop.
@@ -92,7 +93,7 @@ impl Service {
     /// What happens when this service fails (default: the host's, see
     /// [`Builder::on_failure`](crate::Builder::on_failure)).
     pub fn on_failure(mut self, policy: FailurePolicy) -> Self {
-        self.policy = Some(policy);
+        self.policy = Some(Box::new(policy));
         self
     }
 
@@ -130,7 +131,7 @@ impl Service {
 
     /// Its own failure policy; `None`: the host's (see [`on_failure`](Self::on_failure)).
     pub fn failure_policy(&self) -> Option<FailurePolicy> {
-        self.policy
+        self.policy.as_deref().copied()
     }
 }
 
