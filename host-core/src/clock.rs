@@ -19,13 +19,14 @@ pub(crate) fn deadline(at: Instant, after: Duration) -> Instant {
         .unwrap_or(at)
 }
 
-/// A random delay in `[0, bound)`.
-pub(crate) fn jitter(rng: &mut fastrand::Rng, bound: Duration) -> Duration {
-    let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
-    if nanos == 0 {
+/// A random delay in `[0, bound)`, from the thread's generator (a generator per service would
+/// take room in every periodic task).
+pub(crate) fn jitter(bound: Duration) -> Duration {
+    if bound.is_zero() {
         return Duration::ZERO;
     }
-    Duration::from_nanos(rng.u64(0..nanos))
+    let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(fastrand::u64(0..nanos))
 }
 
 /// Exponential back-off: `initial × factorⁿ`, capped at `max`, saturating for any `n` and factor.
@@ -155,11 +156,11 @@ mod tests {
 
     #[test]
     fn jitter_stays_below_its_bound() {
-        let mut rng = fastrand::Rng::with_seed(7);
+        fastrand::seed(7);
         for _ in 0..1000 {
-            assert!(jitter(&mut rng, Duration::from_millis(5)) < Duration::from_millis(5));
+            assert!(jitter(Duration::from_millis(5)) < Duration::from_millis(5));
         }
-        assert_eq!(jitter(&mut rng, Duration::ZERO), Duration::ZERO);
+        assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
     }
 }
 

@@ -38,6 +38,9 @@ pub(crate) struct ServiceShared {
     /// cancelled together, so none keeps a token of its own.
     pub(crate) host: HostHandle,
     pub(crate) status: StatusCell,
+    /// Woken when the host stops: what a periodic service waits on between runs (see
+    /// [`HostHandle::is_stopping`]).
+    pub(crate) stop_waker: atomic_waker::AtomicWaker,
 }
 
 impl ServiceShared {
@@ -96,6 +99,7 @@ impl Context {
                     None,
                     self.shared.status.policy(),
                 ),
+                stop_waker: atomic_waker::AtomicWaker::new(),
             }),
             run_token: self.run_token.clone(),
         }

@@ -1,5 +1,6 @@
 //! [`HostHandle`]: request a stop, await the host's lifetime events, read the status snapshot.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -55,6 +56,9 @@ pub struct HostHandle {
 struct HostShared {
     /// Cancelled when a stop is requested, by anyone.
     stop: CancellationToken,
+    /// Set when a stop is requested, before any token is cancelled: what periodic services check
+    /// between runs (an atomic load, where a token's state is behind a mutex).
+    stopping: AtomicBool,
     /// Every service's token: a child of `stop`, so that a stop request cancels every service at
     /// once, before the host's task even wakes.
     services_token: CancellationToken,
@@ -90,6 +94,7 @@ impl HostHandle {
         HostHandle {
             inner: Arc::new(HostShared {
                 services_token: stop.child_token(),
+                stopping: AtomicBool::new(false),
                 stop,
                 reason: OnceLock::new(),
                 failures: Mutex::new(Vec::new()),
@@ -191,14 +196,25 @@ impl HostHandle {
         &self.inner.services_token
     }
 
-    /// The token every service's token descends from.
-    pub(crate) fn stop_token(&self) -> &CancellationToken {
-        &self.inner.stop
-    }
-
     /// Why the host is stopping; `Requested` if nobody said.
     pub(crate) fn stop_reason(&self) -> StopReason {
         self.inner.reason.get().cloned().unwrap_or(StopReason::Requested)
+    }
+
+    /// Whether a stop was requested: periodic services check this between runs, woken through
+    /// their `stop_waker`.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.inner.stopping.load(Ordering::Acquire)
+    }
+
+    /// Cancels every service: the flag first, then the tokens, then the periodic services'
+    /// wakers (so that a service woken sees the flag).
+    pub(crate) fn cancel_services(&self) {
+        self.inner.stopping.store(true, Ordering::Release);
+        self.inner.stop.cancel();
+        for service in self.services().iter() {
+            service.stop_waker.wake();
+        }
     }
 
     /// Requests a stop for `reason` (the first reason wins) and tells the watchdog.
@@ -208,7 +224,7 @@ impl HostHandle {
         }
         let _ = self.inner.reason.set(reason);
         let _ = self.inner.stop_requested_at.set(Instant::now());
-        self.inner.stop.cancel();
+        self.cancel_services();
         if let Some(listener) = self.inner.stop_listener.get() {
             let _ = listener.send(());
         }

@@ -142,6 +142,7 @@ impl Host {
                 status: StatusCell::new(&s.name, s.slot.kind(), s.schedule, policy),
                 name: s.name,
                 host: handle.clone(),
+                stop_waker: atomic_waker::AtomicWaker::new(),
             }));
             slots.push(s.slot);
         }

@@ -21,13 +21,13 @@ pin_project_lite::pin_project! {
     /// A service's future, polled with panics caught, with `busy` set during each poll (the
     /// watchdog names a service whose poll never returns). The future is dropped in place as soon
     /// as it is done, and a panic in its `Drop` is caught too.
-    pub(crate) struct Caught<'a, F> {
+    pub(crate) struct Caught<F, B: Busy> {
         #[pin]
         fut: Option<F>,
-        busy: &'a AtomicBool,
+        busy: B,
     }
 
-    impl<'a, F> PinnedDrop for Caught<'a, F> {
+    impl<F, B: Busy> PinnedDrop for Caught<F, B> {
         fn drop(this: Pin<&mut Self>) {
             // Dropped before completion (a timeout, a cancelled hook, an aborted task).
             if let Err(payload) = this.project().fut.drop_in_place() {
@@ -37,8 +37,27 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<'a, F> Caught<'a, F> {
-    pub(crate) fn new(fut: F, busy: &'a AtomicBool) -> Self {
+/// Where a poll in progress is recorded: a service's `busy` flag, or nowhere ([`Untracked`]).
+pub(crate) trait Busy {
+    fn set(&self, busy: bool);
+}
+
+impl Busy for &AtomicBool {
+    fn set(&self, busy: bool) {
+        self.store(busy, Relaxed);
+    }
+}
+
+/// For futures that are not a service's own code path (a supervision, a queue's hooks): no flag,
+/// and no room taken.
+pub(crate) struct Untracked;
+
+impl Busy for Untracked {
+    fn set(&self, _: bool) {}
+}
+
+impl<F, B: Busy> Caught<F, B> {
+    pub(crate) fn new(fut: F, busy: B) -> Self {
         Caught { fut: Some(fut), busy }
     }
 
@@ -62,7 +81,7 @@ impl<F> DropInPlace for Pin<&mut Option<F>> {
     }
 }
 
-impl<F: Future> Future for Caught<'_, F> {
+impl<F: Future, B: Busy> Future for Caught<F, B> {
     type Output = Result<F::Output, Payload>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -71,9 +90,9 @@ impl<F: Future> Future for Caught<'_, F> {
             // Polled after completion: never by the host.
             return Poll::Pending;
         };
-        this.busy.store(true, Relaxed);
+        this.busy.set(true);
         let polled = catch_unwind(AssertUnwindSafe(|| fut.poll(cx)));
-        this.busy.store(false, Relaxed);
+        this.busy.set(false);
         let result = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(out)) => Ok(out),
@@ -106,14 +125,11 @@ pub(crate) async fn catch<F: Future<Output = Result<(), BoxError>>>(
     into_failure(Caught::new(fut, busy).await)
 }
 
-/// A `busy` flag for futures that are not a service's own code path (hooks of a work queue).
-pub(crate) static NOT_TRACKED: AtomicBool = AtomicBool::new(false);
-
 /// Calls `make` and runs the future it returns to completion; a panic (while making, polling or
 /// dropping it) becomes a [`Failure`].
 pub(crate) async fn catch_future<F: Future<Output = ()>>(make: impl FnOnce() -> F) -> Result<(), Failure> {
     let fut = call_caught(make)?;
-    Caught::new(fut, &NOT_TRACKED).await.map_err(Failure::from_panic)
+    Caught::new(fut, Untracked).await.map_err(Failure::from_panic)
 }
 
 /// Drops a service's value; a panic in its `Drop` becomes a [`Failure`].

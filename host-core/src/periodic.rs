@@ -60,14 +60,7 @@ impl<J: Job> Body for Periodic<J> {
                     "a periodic service without a schedule (a host bug)".into(),
                 ));
             };
-            // Only a schedule with jitter draws from it.
-            let mut rng = if schedule.opts().jitter.is_zero() {
-                fastrand::Rng::with_seed(0)
-            } else {
-                fastrand::Rng::new()
-            };
             let mut timeline = Timeline::new(schedule, Instant::now(), ctx.host().wall_origin());
-            let mut cancelled = pin!(ctx.service_token().cancelled());
             // The loop's only timer: it waits for the next tick and, during a run with a timeout, is
             // that run's deadline.
             let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
@@ -87,7 +80,7 @@ impl<J: Job> Body for Periodic<J> {
                     ctx.status().set_next_run(ctx.host().epoch(), None);
                     return Ok(());
                 };
-                let fire_at = deadline(due, jitter(&mut rng, schedule.opts().jitter));
+                let fire_at = deadline(due, jitter(schedule.opts().jitter));
                 let status = ctx.status();
                 status.set_next_run(ctx.host().epoch(), Some(fire_at));
                 status.set_state(State::Waiting);
@@ -101,14 +94,25 @@ impl<J: Job> Body for Periodic<J> {
                     }
                 } else {
                     sleep.as_mut().reset(fire_at);
-                    // Cancellation first: no run starts once shutdown has begun.
-                    tokio::select! {
-                        biased;
-                        _ = &mut cancelled => {
-                            ctx.status().set_next_run(ctx.host().epoch(), None);
-                            return Ok(());
+                    // Cancellation first: no run starts once shutdown has begun. The stop wakes
+                    // the service through its waker slot; the flag is an atomic load (a token's
+                    // state is behind a mutex, and waiting on it takes a 72-byte future).
+                    let stopped = std::future::poll_fn(|cx| {
+                        let host = ctx.host();
+                        if host.is_stopping() {
+                            return Poll::Ready(true);
                         }
-                        _ = &mut sleep => {}
+                        ctx.shared.stop_waker.register(cx.waker());
+                        if host.is_stopping() {
+                            return Poll::Ready(true);
+                        }
+                        sleep.as_mut().poll(cx).map(|()| false)
+                    })
+                    .await;
+                    // The token can also be cancelled by hand: checked once per tick.
+                    if stopped || ctx.service_token().is_cancelled() {
+                        ctx.status().set_next_run(ctx.host().epoch(), None);
+                        return Ok(());
                     }
                 }
                 // A singleton runs only the ticks it claims; an unreachable backend skips
@@ -175,16 +179,11 @@ impl<J: Job> Body for Periodic<J> {
                             Ok(run) => run,
                             Err(failure) => break 'run Err(failure),
                         };
-                        let mut run = pin!(Caught::new(in_span(run, self.runs, fire_at, started), &status.busy));
-                        // The run first, then its deadline (as `tokio::time::timeout` polls).
-                        let finished = std::future::poll_fn(|cx| match run.as_mut().poll(cx) {
-                            Poll::Ready(result) => Poll::Ready(Some(result)),
-                            // Unconstrained: a run that used up the task's budget must not keep its
-                            // deadline from firing.
-                            Poll::Pending => Pin::new(&mut tokio::task::unconstrained(sleep.as_mut()))
-                                .poll(cx)
-                                .map(|()| None),
-                        })
+                        let run = Caught::new(in_span(run, self.runs, fire_at, started), &status.busy);
+                        let finished = Deadline {
+                            run,
+                            sleep: sleep.as_mut(),
+                        }
                         .await;
                         match finished {
                             // A run that blocked its thread past the deadline has timed out too,
@@ -192,11 +191,8 @@ impl<J: Job> Body for Periodic<J> {
                             Some(_) if Instant::now() > sleep.deadline() => Err(Failure::Timeout(*limit)),
                             Some(result) => into_failure(result),
                             None => {
-                                // The run's future is dropped (a panic in its `Drop` is logged, the run
-                                // has timed out either way); then its token is cancelled.
-                                if let Err(payload) = run.as_mut().cancel() {
-                                    tracing::error!(error = %Failure::from_panic(payload), "the timed-out run panicked while being dropped");
-                                }
+                                // The run's future was dropped (by `Deadline`); now its token is
+                                // cancelled.
                                 run_ctx.token().cancel();
                                 Err(Failure::Timeout(*limit))
                             }
@@ -240,7 +236,7 @@ impl<J: Job> Body for Periodic<J> {
                         }
                     }
                 }
-                timeline.advance(ended);
+                timeline.advance(schedule, ended);
             }
         }
     }
@@ -264,5 +260,39 @@ fn in_span<F: Future>(run: F, runs: u64, scheduled: Instant, started: Instant) -
         Either::Left(run)
     } else {
         Either::Right(run.instrument(span))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A run with a timeout: the run first, then its deadline (as `tokio::time::timeout` polls),
+    /// on the loop's own timer. At the deadline the run's future is dropped (a panic in its `Drop`
+    /// is logged: the run has timed out either way) and the output is `None`. A named future, so
+    /// that the run is stored once and no pointers to it or the timer are kept beside it.
+    struct Deadline<'s, F> {
+        #[pin]
+        run: F,
+        sleep: Pin<&'s mut tokio::time::Sleep>,
+    }
+}
+
+impl<'a, F: Future> Future for Deadline<'_, Caught<F, &'a std::sync::atomic::AtomicBool>> {
+    type Output = Option<<Caught<F, &'a std::sync::atomic::AtomicBool> as Future>::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(result) = this.run.as_mut().poll(cx) {
+            return Poll::Ready(Some(result));
+        }
+        // Unconstrained: a run that used up the task's budget must not keep its deadline from
+        // firing.
+        match Pin::new(&mut tokio::task::unconstrained(this.sleep.as_mut())).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                if let Err(payload) = this.run.cancel() {
+                    tracing::error!(error = %Failure::from_panic(payload), "the timed-out run panicked while being dropped");
+                }
+                Poll::Ready(None)
+            }
+        }
     }
 }

@@ -65,7 +65,7 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Summary, Vec<(Arc<str>, Ab
         }
     }
     // Usually cancelled already by the stop request; the run's drop guard relies on this too.
-    handle.stop_token().cancel();
+    handle.cancel_services();
 
     let mut aborted: Vec<(Arc<str>, AbortHandle)> = Vec::new();
     let mut abort = |i: usize, task: &Spawned, outcomes: &mut Vec<Outcome>, at: Duration| {

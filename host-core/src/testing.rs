@@ -389,6 +389,7 @@ pub fn context(service: &str) -> Context {
         name: service.into(),
         host: handle,
         status: StatusCell::new(service, ServiceKind::Periodic, None, crate::FailurePolicy::StopHost),
+        stop_waker: atomic_waker::AtomicWaker::new(),
     }))
 }
 

@@ -438,3 +438,49 @@ async fn stop_cancels_every_service_before_it_returns() {
     assert!(tokens.iter().all(|t| t.is_cancelled()));
     run.await.unwrap().unwrap();
 }
+
+/// A periodic service waiting between runs stops at once when the host stops: nothing waits for
+/// its next tick (an hour away) or for the shutdown's deadline.
+#[tokio::test(start_paused = true)]
+async fn a_service_waiting_for_its_next_run_stops_at_once() {
+    let rec = Recorder::new();
+    let host = builder()
+        .service(Service::periodic(
+            "hourly",
+            Schedule::every(secs(3600)),
+            recording_job(&rec, |_| Duration::ZERO),
+        ))
+        .build()
+        .unwrap();
+    stop_after(&host.handle(), secs(1));
+    let report = host.run().await.unwrap();
+    assert_eq!(report.services[0].outcome, host::Outcome::Stopped);
+    assert_eq!(report.shutdown, Duration::ZERO);
+    assert_eq!(rec.times("run"), [Duration::ZERO]);
+    assert_eq!(rec.elapsed(), secs(1));
+}
+
+/// A service's token cancelled by hand (not a host stop) still ends the periodic loop: no run
+/// starts after it (it is seen when the next run falls due).
+#[tokio::test(start_paused = true)]
+async fn a_token_cancelled_by_hand_starts_no_further_run() {
+    let rec = Recorder::new();
+    let runs = rec.clone();
+    let job = move |ctx: Context, tick: Tick| {
+        let rec = runs.clone();
+        async move {
+            rec.record("run");
+            if tick.run() == 2 {
+                ctx.token().cancel();
+            }
+        }
+    };
+    let host = builder()
+        .service(Service::periodic("ticker", Schedule::every(secs(10)), job))
+        .build()
+        .unwrap();
+    stop_after(&host.handle(), secs(60));
+    let report = host.run().await.unwrap();
+    assert_eq!(rec.times("run"), [secs(0), secs(10)]);
+    assert!(report.is_clean());
+}

@@ -402,7 +402,7 @@ where
     let call = catch_unwind(AssertUnwindSafe(|| core.handler.call(copy, ctx.clone())));
     let mut run = match call {
         // Caught: its polls and its drop (also when the deadline drops it) with panics caught.
-        Ok(run) => pin!(panic::Caught::new(run, &panic::NOT_TRACKED)),
+        Ok(run) => pin!(panic::Caught::new(run, panic::Untracked)),
         Err(payload) => return Some(Err(Failure::from_panic(payload))),
     };
     let mut deadline = pin!(None::<WaitForCancellationFuture<'_>>);

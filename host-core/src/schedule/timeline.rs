@@ -14,9 +14,9 @@ use crate::clock::WallClock;
 use crate::clock::{WallOrigin, deadline};
 use crate::schedule::{MissedTicks, Schedule, Trigger};
 
-/// The due instants of one schedule.
-pub(crate) struct Timeline<'s> {
-    schedule: &'s Schedule,
+/// The due instants of one schedule (which its methods are given: a reference kept here would
+/// take room in every periodic task).
+pub(crate) struct Timeline {
     /// The next due instant (before jitter); `None` when the schedule has ended.
     due: Option<Instant>,
     /// Only cron schedules need the wall clock; boxed, so that the others do not carry it.
@@ -24,9 +24,9 @@ pub(crate) struct Timeline<'s> {
     clock: Option<Box<WallClock>>,
 }
 
-impl<'s> Timeline<'s> {
+impl Timeline {
     /// The timeline of `schedule` started at `now`.
-    pub(crate) fn new(schedule: &'s Schedule, now: Instant, origin: WallOrigin) -> Self {
+    pub(crate) fn new(schedule: &Schedule, now: Instant, origin: WallOrigin) -> Self {
         let first = deadline(now, schedule.opts().initial_delay);
         #[cfg(not(feature = "cron"))]
         let _ = origin;
@@ -41,7 +41,6 @@ impl<'s> Timeline<'s> {
             }
         };
         Timeline {
-            schedule,
             due,
             #[cfg(feature = "cron")]
             clock,
@@ -54,10 +53,10 @@ impl<'s> Timeline<'s> {
     }
 
     /// Computes the next due instant after a run that ended at `ended`.
-    pub(crate) fn advance(&mut self, ended: Instant) {
+    pub(crate) fn advance(&mut self, schedule: &Schedule, ended: Instant) {
         let Some(due) = self.due else { return };
-        let missed = self.schedule.missed;
-        self.due = match &self.schedule.trigger {
+        let missed = schedule.missed;
+        self.due = match &schedule.trigger {
             Trigger::FixedDelay(delay) => Some(deadline(ended, *delay)),
             Trigger::Every(period) => Some(next_on_grid(due, *period, ended, missed)),
             #[cfg(feature = "cron")]
@@ -121,7 +120,7 @@ mod tests {
             now = now.max(due);
             out.push((now - t0).as_secs());
             now += took(i);
-            timeline.advance(now);
+            timeline.advance(schedule, now);
         }
         out
     }
@@ -174,7 +173,7 @@ mod tests {
             Schedule::every(s(1)).initial_delay(Duration::MAX),
         ] {
             let mut timeline = Timeline::new(&schedule, t0, None);
-            timeline.advance(t0 + s(1));
+            timeline.advance(&schedule, t0 + s(1));
             let due = timeline.due().unwrap();
             assert!(due > t0 + s(60 * 60 * 24 * 365), "{schedule:?}");
         }
