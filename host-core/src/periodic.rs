@@ -255,6 +255,11 @@ fn tick(run: u64, scheduled: Instant, started: Instant, lease: Option<&crate::co
 /// A run in its span (inside the service's span), or, when no subscriber wants the span, not
 /// wrapped in it: entering even a disabled span costs every poll.
 fn in_span<F: Future>(run: F, runs: u64, scheduled: Instant, started: Instant) -> Either<F, Instrumented<F>> {
+    // A global atomic read settles the common case (no subscriber at INFO) before the span's
+    // callsite is consulted.
+    if !tracing::level_enabled!(tracing::Level::INFO) {
+        return Either::Left(run);
+    }
     let span = tracing::info_span!("run", run = runs, scheduled = %crate::clock::Rfc3339(scheduled), lateness = ?started.saturating_duration_since(scheduled));
     if span.is_disabled() {
         Either::Left(run)
