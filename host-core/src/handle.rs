@@ -210,7 +210,11 @@ impl HostHandle {
     /// Cancels every service: the flag first, then the tokens, then the periodic services'
     /// wakers (so that a service woken sees the flag).
     pub(crate) fn cancel_services(&self) {
-        self.inner.stopping.store(true, Ordering::Release);
+        // Once is enough (the shutdown calls this again for the run's drop guard): the second
+        // pass over every service would find no waker to wake.
+        if self.inner.stopping.swap(true, Ordering::AcqRel) {
+            return;
+        }
         self.inner.stop.cancel();
         for service in self.services().iter() {
             service.stop_waker.wake();
