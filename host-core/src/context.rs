@@ -1,6 +1,6 @@
 //! What a service receives: its [`Context`], and the [`HostHandle`] any code can use to stop the host.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -10,8 +10,11 @@ use crate::status::StatusCell;
 /// Everything a running service gets from the host: its name, its cancellation token and a handle
 /// to the host.
 ///
-/// Cloning is cheap (one reference count). The token is a child of the host's: it is cancelled when
-/// the host begins to shut down (and, for a periodic run with a `timeout`, when that run times out).
+/// Cloning is cheap (one reference count). The service's token is its own, a child of the host's: it
+/// is cancelled when the host begins to shut down (and, for a periodic run with a `timeout`, that
+/// run's token when the run times out). Cancelling it by hand stops this service only: a periodic
+/// service starts no further run, a hosted service's body sees [`cancelled`](Context::cancelled)
+/// complete.
 ///
 /// ```
 /// # async fn body(ctx: host::Context) -> Result<(), host::BoxError> {
@@ -34,9 +37,11 @@ pub struct Context {
 /// What the host keeps per service and shares with its tasks.
 pub(crate) struct ServiceShared {
     pub(crate) name: Arc<str>,
-    /// The service's token is the host's (see [`HostHandle::services_token`]): every service is
-    /// cancelled together, so none keeps a token of its own.
     pub(crate) host: HostHandle,
+    /// The service's own token, a child of [`HostHandle::services_token`], made when the service
+    /// first asks for it: a service that never does costs no token (the host's stop reaches it
+    /// through the flag and `stop_waker` below), one that does can be cancelled alone.
+    token: OnceLock<CancellationToken>,
     pub(crate) status: StatusCell,
     /// Woken when the host stops: what a periodic service waits on between runs (see
     /// [`HostHandle::is_stopping`]).
@@ -44,6 +49,27 @@ pub(crate) struct ServiceShared {
 }
 
 impl ServiceShared {
+    pub(crate) fn new(name: Arc<str>, host: HostHandle, status: StatusCell) -> Self {
+        ServiceShared {
+            name,
+            host,
+            token: OnceLock::new(),
+            status,
+            stop_waker: atomic_waker::AtomicWaker::new(),
+        }
+    }
+
+    /// The service's token, made on first use.
+    fn token(&self) -> &CancellationToken {
+        self.token.get_or_init(|| self.host.services_token().child_token())
+    }
+
+    /// Whether the service must start nothing new: the host is stopping, or its token was
+    /// cancelled by hand. An atomic load each, without making the token.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.host.is_stopping() || self.token.get().is_some_and(CancellationToken::is_cancelled)
+    }
+
     /// The span every log line of the service is in (created again where needed rather than kept
     /// per service for the host's whole life).
     pub(crate) fn span(&self) -> tracing::Span {
@@ -65,7 +91,7 @@ impl Context {
     pub(crate) fn for_run(&self) -> Self {
         Context {
             shared: self.shared.clone(),
-            run_token: Some(self.shared.host.services_token().child_token()),
+            run_token: Some(self.shared.token().child_token()),
         }
     }
 
@@ -80,26 +106,24 @@ impl Context {
         &self.shared.status
     }
 
-    /// The service's own token (not a run's).
-    pub(crate) fn service_token(&self) -> &CancellationToken {
-        self.shared.host.services_token()
-    }
-
     /// A copy of this context whose reference count is its own, for a queue worker that
     /// hands a context to every item: cloning it then never touches a cache line shared with the
     /// other workers. Same name, token and host; its status cell is unused.
     pub(crate) fn fork(&self) -> Context {
         Context {
             shared: Arc::new(ServiceShared {
-                name: Arc::clone(&self.shared.name),
-                host: self.shared.host.clone(),
-                status: StatusCell::new(
-                    &self.shared.name,
-                    self.shared.status.kind,
-                    None,
-                    self.shared.status.policy(),
-                ),
-                stop_waker: atomic_waker::AtomicWaker::new(),
+                // The same token: the worker's items are the service's.
+                token: OnceLock::from(self.shared.token().clone()),
+                ..ServiceShared::new(
+                    Arc::clone(&self.shared.name),
+                    self.shared.host.clone(),
+                    StatusCell::new(
+                        &self.shared.name,
+                        self.shared.status.kind,
+                        None,
+                        self.shared.status.policy(),
+                    ),
+                )
             }),
             run_token: self.run_token.clone(),
         }
@@ -110,9 +134,14 @@ impl Context {
         &self.shared.name
     }
 
-    /// The token cancelled when this service must stop.
+    /// The token cancelled when this service must stop: the service's own (a periodic run with a
+    /// `timeout` gets a token of the run's, a child of it). Cancelling it by hand stops this
+    /// service only.
     pub fn token(&self) -> &CancellationToken {
-        self.run_token.as_ref().unwrap_or(self.shared.host.services_token())
+        match &self.run_token {
+            Some(token) => token,
+            None => self.shared.token(),
+        }
     }
 
     /// Completes when this service must stop (host shutdown, or a periodic run's timeout).

@@ -191,7 +191,7 @@ impl HostHandle {
         self.inner.wall_origin
     }
 
-    /// The token of every service.
+    /// The parent of every service's token (see `Context::token`).
     pub(crate) fn services_token(&self) -> &CancellationToken {
         &self.inner.services_token
     }

@@ -137,13 +137,9 @@ impl Host {
         let mut slots = Vec::with_capacity(count);
         for s in services {
             let policy = s.failure_policy().unwrap_or(options.policy);
-            shared.push(Arc::new(ServiceShared {
-                // First, as it borrows the name (metrics labels).
-                status: StatusCell::new(&s.name, s.slot.kind(), s.schedule, policy),
-                name: s.name,
-                host: handle.clone(),
-                stop_waker: atomic_waker::AtomicWaker::new(),
-            }));
+            // The status first, as it borrows the name (metrics labels).
+            let status = StatusCell::new(&s.name, s.slot.kind(), s.schedule, policy);
+            shared.push(Arc::new(ServiceShared::new(s.name, handle.clone(), status)));
             slots.push(s.slot);
         }
         let shared: Arc<[Arc<ServiceShared>]> = shared.into();

@@ -272,10 +272,10 @@ pub mod __private {
 #[cfg(test)]
 pub(crate) fn testing_ctx() -> Context {
     let handle = HostHandle::new(None, DEFAULT_SHUTDOWN_TIMEOUT);
-    Context::new(std::sync::Arc::new(context::ServiceShared {
-        status: status::StatusCell::new("x", ServiceKind::Periodic, None, FailurePolicy::StopHost),
-        stop_waker: atomic_waker::AtomicWaker::new(),
-        name: "x".into(),
-        host: handle,
-    }))
+    let status = status::StatusCell::new("x", ServiceKind::Periodic, None, FailurePolicy::StopHost);
+    Context::new(std::sync::Arc::new(context::ServiceShared::new(
+        "x".into(),
+        handle,
+        status,
+    )))
 }

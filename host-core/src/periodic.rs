@@ -88,7 +88,7 @@ impl<J: Job> Body for Periodic<J> {
                     // The service's first run, due at start: no timer to wait for (a timer due
                     // now still waits for the driver's next turn, and a wake-up is a poll more).
                     // Never after a stop either.
-                    if ctx.service_token().is_cancelled() {
+                    if ctx.shared.is_stopped() {
                         status.set_next_run(ctx.host().epoch(), None);
                         return Ok(());
                     }
@@ -109,8 +109,8 @@ impl<J: Job> Body for Periodic<J> {
                         sleep.as_mut().poll(cx).map(|()| false)
                     })
                     .await;
-                    // The token can also be cancelled by hand: checked once per tick.
-                    if stopped || ctx.service_token().is_cancelled() {
+                    // The service's token can also be cancelled by hand (if it was ever made).
+                    if stopped || ctx.shared.is_stopped() {
                         ctx.status().set_next_run(ctx.host().epoch(), None);
                         return Ok(());
                     }

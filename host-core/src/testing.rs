@@ -385,12 +385,8 @@ pub fn exit_code(result: &Result<Report, Error>) -> std::process::ExitCode {
 /// not running.
 pub fn context(service: &str) -> Context {
     let handle = HostHandle::new(None, crate::DEFAULT_SHUTDOWN_TIMEOUT);
-    Context::new(Arc::new(ServiceShared {
-        name: service.into(),
-        host: handle,
-        status: StatusCell::new(service, ServiceKind::Periodic, None, crate::FailurePolicy::StopHost),
-        stop_waker: atomic_waker::AtomicWaker::new(),
-    }))
+    let status = StatusCell::new(service, ServiceKind::Periodic, None, crate::FailurePolicy::StopHost);
+    Context::new(Arc::new(ServiceShared::new(service.into(), handle, status)))
 }
 
 /// A [`Tick`] for calling a job function directly: run number `run`, due at `scheduled`,

@@ -484,3 +484,44 @@ async fn a_token_cancelled_by_hand_starts_no_further_run() {
     assert_eq!(rec.times("run"), [secs(0), secs(10)]);
     assert!(report.is_clean());
 }
+
+/// A token is the service's own: one service cancelling its token by hand stops neither another
+/// periodic service nor a hosted service waiting on its own token.
+#[tokio::test(start_paused = true)]
+async fn a_token_cancelled_by_hand_stops_only_its_service() {
+    let rec = Recorder::new();
+    let runs = rec.clone();
+    let quitter = move |ctx: Context, tick: Tick| {
+        let rec = runs.clone();
+        async move {
+            rec.record("quitter");
+            if tick.run() == 2 {
+                ctx.token().cancel();
+            }
+        }
+    };
+    struct Waiter(Recorder);
+    impl host::HostedService for Waiter {
+        async fn run(&mut self, ctx: &Context) -> Result<(), host::BoxError> {
+            ctx.cancelled().await;
+            self.0.record("waiter cancelled");
+            Ok(())
+        }
+    }
+    let host = builder()
+        .service(Service::periodic("quitter", Schedule::every(secs(10)), quitter))
+        .service(Service::periodic(
+            "ticker",
+            Schedule::every(secs(10)),
+            recording_job(&rec, |_| Duration::ZERO),
+        ))
+        .service(Service::hosted("waiter", Waiter(rec.clone())))
+        .build()
+        .unwrap();
+    stop_after(&host.handle(), secs(35));
+    let report = host.run().await.unwrap();
+    assert_eq!(rec.times("quitter"), [secs(0), secs(10)]);
+    assert_eq!(rec.times("run"), [secs(0), secs(10), secs(20), secs(30)]);
+    assert_eq!(rec.times("waiter cancelled"), [secs(35)]);
+    assert!(report.is_clean());
+}

@@ -659,7 +659,7 @@ impl Driver {
         };
         let after = self.grid.after(row.tick);
         self.wait_for(after);
-        if self.ctx.service_token().is_cancelled() {
+        if self.ctx.shared.is_stopped() {
             // Shutdown began while claiming: no run starts now.
             let _ = tokio::time::timeout(limit, backend.release(&name, fence, false)).await;
             return Ok(None);
