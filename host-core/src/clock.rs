@@ -12,6 +12,58 @@ use tokio::time::Instant;
 /// deadline the same way.
 const FAR_FUTURE: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
 
+/// An instant as the status snapshot stores it, in one atomic word: nanoseconds since the host's
+/// epoch plus one, `0` for none; saturates after ~584 years of uptime. Made from an `Instant` by a
+/// subtraction (~55 instructions), or from another stamp by integer addition: a fixed-rate
+/// schedule's next run is the previous one plus the period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp(pub(crate) u64);
+
+impl Stamp {
+    pub(crate) const NONE: Stamp = Stamp(0);
+
+    pub(crate) fn of(epoch: Instant, at: Option<Instant>) -> Stamp {
+        match at {
+            Some(at) => {
+                // u64 arithmetic (not `as_nanos`' u128).
+                let since = at.saturating_duration_since(epoch);
+                Stamp(
+                    since
+                        .as_secs()
+                        .saturating_mul(1_000_000_000)
+                        .saturating_add(u64::from(since.subsec_nanos()))
+                        .min(u64::MAX - 1)
+                        + 1,
+                )
+            }
+            None => Stamp::NONE,
+        }
+    }
+
+    /// The stamp of `self + after`: what [`Stamp::of`] gives for that instant, when the instant
+    /// was not clamped by [`deadline`].
+    pub(crate) fn after(self, after: Duration) -> Stamp {
+        if self == Stamp::NONE {
+            return self;
+        }
+        let nanos = after
+            .as_secs()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(after.subsec_nanos()));
+        Stamp(self.0.saturating_add(nanos))
+    }
+
+    /// The time from `earlier` to `self` (zero if `self` is not later).
+    #[cfg(feature = "metrics")]
+    pub(crate) fn since(self, earlier: Stamp) -> Duration {
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
+    }
+
+    pub(crate) fn instant(self, epoch: Instant) -> Option<Instant> {
+        (self != Stamp::NONE).then(|| deadline(epoch, Duration::from_nanos(self.0 - 1)))
+    }
+}
+
 /// `at + after`, or a deadline that never comes when that does not fit in an `Instant`.
 pub(crate) fn deadline(at: Instant, after: Duration) -> Instant {
     at.checked_add(after)

@@ -10,7 +10,7 @@ use tokio_util::either::Either;
 use tracing::Instrument;
 use tracing::instrument::Instrumented;
 
-use crate::clock::{deadline, jitter};
+use crate::clock::{Stamp, deadline, jitter};
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
 use crate::panic::{Caught, call_caught, into_failure};
@@ -60,7 +60,7 @@ impl<J: Job> Body for Periodic<J> {
                     "a periodic service without a schedule (a host bug)".into(),
                 ));
             };
-            let mut timeline = Timeline::new(schedule, Instant::now(), ctx.host().wall_origin());
+            let mut timeline = Timeline::new(schedule, Instant::now(), ctx.host().wall_origin(), ctx.host().epoch());
             // The loop's only timer: it waits for the next tick and, during a run with a timeout, is
             // that run's deadline.
             let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
@@ -77,19 +77,28 @@ impl<J: Job> Body for Periodic<J> {
                 };
                 let Some(due) = next else {
                     tracing::info!("the schedule has no further runs");
-                    ctx.status().set_next_run(ctx.host().epoch(), None);
+                    ctx.status().set_next_run(Stamp::NONE);
                     return Ok(());
                 };
-                let fire_at = deadline(due, jitter(schedule.opts().jitter));
                 let status = ctx.status();
-                status.set_next_run(ctx.host().epoch(), Some(fire_at));
+                // In a block: a local (the jitter) alive across the wait would take room in
+                // every periodic task.
+                let fire_at = {
+                    let jitter = jitter(schedule.opts().jitter);
+                    let fire_at = if jitter.is_zero() { due } else { deadline(due, jitter) };
+                    status.set_next_run(match singleton {
+                        None => timeline.stamp().after(jitter),
+                        Some(_) => Stamp::of(ctx.host().epoch(), Some(fire_at)),
+                    });
+                    fire_at
+                };
                 status.set_state(State::Waiting);
                 if status.runs() == 0 && singleton.is_none() && fire_at <= Instant::now() {
                     // The service's first run, due at start: no timer to wait for (a timer due
                     // now still waits for the driver's next turn, and a wake-up is a poll more).
                     // Never after a stop either.
                     if ctx.shared.is_stopped() {
-                        status.set_next_run(ctx.host().epoch(), None);
+                        status.set_next_run(Stamp::NONE);
                         return Ok(());
                     }
                 } else {
@@ -111,7 +120,7 @@ impl<J: Job> Body for Periodic<J> {
                     .await;
                     // The service's token can also be cancelled by hand (if it was ever made).
                     if stopped || ctx.shared.is_stopped() {
-                        ctx.status().set_next_run(ctx.host().epoch(), None);
+                        ctx.status().set_next_run(Stamp::NONE);
                         return Ok(());
                     }
                 }
@@ -145,41 +154,46 @@ impl<J: Job> Body for Periodic<J> {
                         }
                     },
                 };
-                let started = Instant::now();
                 self.runs = self.runs.saturating_add(1);
-                let status = ctx.status();
-                status.run_started(ctx.host().epoch(), started);
                 // The run's future lives in this loop's own state, pinned once where it is built: no
                 // intermediate future around it, so nothing of it is copied or stored twice. Each
                 // branch below awaits once and keeps its locals to itself: a local (or a `match`
-                // scrutinee) alive across two awaits would take room in every periodic task.
-                // A panic while making the run's future is a failed run too.
+                // scrutinee) alive across an await takes room in every periodic task, which is why
+                // the start instant lives in a block that ends before the await (the status keeps
+                // its stamp). A panic while making the run's future is a failed run too.
                 let outcome = match &schedule.opts().timeout {
                     // A singleton run gets its lease's context, cancelled if the lease is lost.
                     None => 'run: {
-                        let run = match call_caught(|| {
-                            let tick = tick(self.runs, fire_at, started, lease.as_deref());
-                            self.job.run(lease.as_ref().map_or(ctx, |l| l.ctx()), tick)
-                        }) {
-                            Ok(run) => run,
-                            Err(failure) => break 'run Err(failure),
+                        let run = {
+                            let started = Instant::now();
+                            ctx.status().run_started(ctx.host().epoch(), started);
+                            match call_caught(|| {
+                                let tick = tick(self.runs, fire_at, started, lease.as_deref());
+                                self.job.run(lease.as_ref().map_or(ctx, |l| l.ctx()), tick)
+                            }) {
+                                Ok(run) => in_span(run, self.runs, fire_at, started),
+                                Err(failure) => break 'run Err(failure),
+                            }
                         };
-                        let run = in_span(run, self.runs, fire_at, started);
-                        into_failure(Caught::new(run, &status.busy).await)
+                        into_failure(Caught::new(run, &ctx.status().busy).await)
                     }
                     Some(limit) => 'run: {
                         // The limit and the deadline are read again where needed (the `sleep` holds the
                         // deadline): locals would be kept across the run.
                         let run_ctx = lease.as_ref().map_or_else(|| ctx.for_run(), |l| l.ctx().clone());
-                        sleep.as_mut().reset(deadline(started, *limit));
-                        let run = match call_caught(|| {
-                            self.job
-                                .run(&run_ctx, tick(self.runs, fire_at, started, lease.as_deref()))
-                        }) {
-                            Ok(run) => run,
-                            Err(failure) => break 'run Err(failure),
+                        let run = {
+                            let started = Instant::now();
+                            ctx.status().run_started(ctx.host().epoch(), started);
+                            sleep.as_mut().reset(deadline(started, *limit));
+                            match call_caught(|| {
+                                self.job
+                                    .run(&run_ctx, tick(self.runs, fire_at, started, lease.as_deref()))
+                            }) {
+                                Ok(run) => in_span(run, self.runs, fire_at, started),
+                                Err(failure) => break 'run Err(failure),
+                            }
                         };
-                        let run = Caught::new(in_span(run, self.runs, fire_at, started), &status.busy);
+                        let run = Caught::new(run, &ctx.status().busy);
                         let finished = Deadline {
                             run,
                             sleep: sleep.as_mut(),
@@ -204,15 +218,19 @@ impl<J: Job> Body for Periodic<J> {
                 }
                 let ended = Instant::now();
                 let status = ctx.status();
-                status.run_ended(ctx.host().epoch(), ended);
+                let ended_stamp = status.run_ended(ctx.host().epoch(), ended);
+                // The start as the status stamped it (not a local kept across the run).
+                #[cfg(any(feature = "testing", feature = "metrics"))]
+                let started = status.last_start();
                 #[cfg(feature = "testing")]
                 if let Some(recorder) = ctx.host().recorder() {
+                    let started = started.instant(ctx.host().epoch()).unwrap_or(ended);
                     recorder.record(ctx.name_arc(), self.runs, fire_at, started, &outcome);
                 }
                 #[cfg(feature = "metrics")]
                 status.metrics.on_run_end(
-                    ended - started,
-                    Some(started.saturating_duration_since(fire_at)),
+                    ended_stamp.since(started),
+                    Some(started.since(Stamp::of(ctx.host().epoch(), Some(fire_at)))),
                     outcome.is_ok(),
                 );
                 // The failure streak is the health rule's (`/status`); stored only when it changes.
@@ -236,7 +254,7 @@ impl<J: Job> Body for Periodic<J> {
                         }
                     }
                 }
-                timeline.advance(schedule, ended);
+                timeline.advance(schedule, ended, ended_stamp, ctx.host().epoch());
             }
         }
     }

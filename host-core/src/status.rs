@@ -1,5 +1,6 @@
 //! The status snapshot: what every service is doing, read without slowing any of them.
 
+use crate::clock::Stamp;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, OnceLock};
@@ -234,16 +235,25 @@ impl StatusCell {
     pub(crate) fn run_started(&self, epoch: Instant, at: Instant) {
         // The service's own task is the only writer: a load and a store, no read-modify-write.
         self.runs.store(self.runs.load(Relaxed).saturating_add(1), Relaxed);
-        self.last_start.store(encode(epoch, Some(at)), Relaxed);
+        self.last_start.store(Stamp::of(epoch, Some(at)).0, Relaxed);
         self.set_state(State::Running);
     }
 
-    pub(crate) fn run_ended(&self, epoch: Instant, at: Instant) {
-        self.last_end.store(encode(epoch, Some(at)), Relaxed);
+    /// The last run's start.
+    #[cfg(any(feature = "testing", feature = "metrics"))]
+    pub(crate) fn last_start(&self) -> Stamp {
+        Stamp(self.last_start.load(Relaxed))
     }
 
-    pub(crate) fn set_next_run(&self, epoch: Instant, at: Option<Instant>) {
-        self.next_run.store(encode(epoch, at), Relaxed);
+    /// Records the run's end; returns its stamp.
+    pub(crate) fn run_ended(&self, epoch: Instant, at: Instant) -> Stamp {
+        let stamp = Stamp::of(epoch, Some(at));
+        self.last_end.store(stamp.0, Relaxed);
+        stamp
+    }
+
+    pub(crate) fn set_next_run(&self, at: Stamp) {
+        self.next_run.store(at.0, Relaxed);
     }
 
     pub(crate) fn failed(&self, message: String) {
@@ -301,9 +311,9 @@ impl StatusCell {
             restarts: failed.map_or(0, |f| f.restarts.load(Relaxed)),
             consecutive_failures: failed.map_or(0, |f| f.consecutive_failures.load(Relaxed)),
             last_error: failed.and_then(|f| f.last_error.lock().unwrap_or_else(PoisonError::into_inner).clone()),
-            last_run_started: decode(epoch, self.last_start.load(Relaxed)),
-            last_run_ended: decode(epoch, self.last_end.load(Relaxed)),
-            next_run: decode(epoch, self.next_run.load(Relaxed)),
+            last_run_started: Stamp(self.last_start.load(Relaxed)).instant(epoch),
+            last_run_ended: Stamp(self.last_end.load(Relaxed)).instant(epoch),
+            next_run: Stamp(self.next_run.load(Relaxed)).instant(epoch),
             schedule: self.schedule.as_ref().map(ToString::to_string),
             queue: None,
             coordination: crate::coordination::CoordinationState::decode(self.coordination.load(Relaxed)),
@@ -319,25 +329,4 @@ struct Failures {
     restarts: AtomicU64,
     consecutive_failures: AtomicU32,
     last_error: Mutex<Option<String>>,
-}
-
-fn encode(epoch: Instant, at: Option<Instant>) -> u64 {
-    match at {
-        // Saturates after ~584 years of uptime.
-        Some(at) => {
-            // u64 arithmetic (not `as_nanos`' u128): this runs three times per periodic run.
-            let since = at.saturating_duration_since(epoch);
-            since
-                .as_secs()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(u64::from(since.subsec_nanos()))
-                .min(u64::MAX - 1)
-                + 1
-        }
-        None => 0,
-    }
-}
-
-fn decode(epoch: Instant, raw: u64) -> Option<Instant> {
-    (raw != 0).then(|| crate::clock::deadline(epoch, std::time::Duration::from_nanos(raw - 1)))
 }

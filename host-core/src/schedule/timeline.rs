@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 #[cfg(feature = "cron")]
 use crate::clock::WallClock;
-use crate::clock::{WallOrigin, deadline};
+use crate::clock::{Stamp, WallOrigin, deadline};
 use crate::schedule::{MissedTicks, Schedule, Trigger};
 
 /// The due instants of one schedule (which its methods are given: a reference kept here would
@@ -19,14 +19,17 @@ use crate::schedule::{MissedTicks, Schedule, Trigger};
 pub(crate) struct Timeline {
     /// The next due instant (before jitter); `None` when the schedule has ended.
     due: Option<Instant>,
+    /// `due` as the status stores it, stepped by integer addition where the next instant is the
+    /// previous one plus a duration (no instant subtraction per run).
+    stamp: Stamp,
     /// Only cron schedules need the wall clock; boxed, so that the others do not carry it.
     #[cfg(feature = "cron")]
     clock: Option<Box<WallClock>>,
 }
 
 impl Timeline {
-    /// The timeline of `schedule` started at `now`.
-    pub(crate) fn new(schedule: &Schedule, now: Instant, origin: WallOrigin) -> Self {
+    /// The timeline of `schedule` started at `now`; its stamps count from `epoch`.
+    pub(crate) fn new(schedule: &Schedule, now: Instant, origin: WallOrigin, epoch: Instant) -> Self {
         let first = deadline(now, schedule.opts().initial_delay);
         #[cfg(not(feature = "cron"))]
         let _ = origin;
@@ -42,6 +45,7 @@ impl Timeline {
         };
         Timeline {
             due,
+            stamp: Stamp::of(epoch, due),
             #[cfg(feature = "cron")]
             clock,
         }
@@ -52,21 +56,34 @@ impl Timeline {
         self.due
     }
 
-    /// Computes the next due instant after a run that ended at `ended`.
-    pub(crate) fn advance(&mut self, schedule: &Schedule, ended: Instant) {
+    /// [`due`](Self::due) as the status stores it.
+    pub(crate) fn stamp(&self) -> Stamp {
+        self.stamp
+    }
+
+    /// Computes the next due instant after a run that ended at `ended` (stamped `ended_stamp`,
+    /// from `epoch`).
+    pub(crate) fn advance(&mut self, schedule: &Schedule, ended: Instant, ended_stamp: Stamp, epoch: Instant) {
         let Some(due) = self.due else { return };
-        let missed = schedule.missed;
-        self.due = match &schedule.trigger {
-            Trigger::FixedDelay(delay) => Some(deadline(ended, *delay)),
-            Trigger::Every(period) => Some(next_on_grid(due, *period, ended, missed)),
+        // The common cases step the stamp by an integer addition; the others stamp the new
+        // instant (a subtraction).
+        let (next, stamp) = match &schedule.trigger {
+            Trigger::FixedDelay(delay) => match ended.checked_add(*delay) {
+                Some(next) => (Some(next), Some(ended_stamp.after(*delay))),
+                None => (Some(deadline(ended, *delay)), None),
+            },
+            Trigger::Every(period) => match due.checked_add(*period) {
+                Some(next) if next >= ended => (Some(next), Some(self.stamp.after(*period))),
+                _ => (Some(next_on_grid(due, *period, ended, schedule.missed)), None),
+            },
             #[cfg(feature = "cron")]
             Trigger::Cron(spec) => {
                 let Some(clock) = self.clock.as_deref() else {
                     return;
                 };
                 let next = spec.next_after(clock.wall(due)).map(|z| clock.instant(z.timestamp()));
-                match next {
-                    Some(next) if next < ended => match missed {
+                let next = match next {
+                    Some(next) if next < ended => match schedule.missed {
                         MissedTicks::Burst => Some(next),
                         MissedTicks::Delay => Some(ended),
                         // The first occurrence at or after `ended`.
@@ -75,9 +92,12 @@ impl Timeline {
                             .map(|z| clock.instant(z.timestamp())),
                     },
                     other => other,
-                }
+                };
+                (next, None)
             }
         };
+        self.due = next;
+        self.stamp = stamp.unwrap_or_else(|| Stamp::of(epoch, next));
     }
 }
 
@@ -112,7 +132,7 @@ mod tests {
     /// Due instants (seconds after start) of a timeline whose runs take `took(run)`.
     fn runs(schedule: &Schedule, count: usize, took: impl Fn(usize) -> Duration) -> Vec<u64> {
         let t0 = Instant::now();
-        let mut timeline = Timeline::new(schedule, t0, None);
+        let mut timeline = Timeline::new(schedule, t0, None, t0);
         let mut now = t0;
         let mut out = Vec::new();
         for i in 0..count {
@@ -120,7 +140,9 @@ mod tests {
             now = now.max(due);
             out.push((now - t0).as_secs());
             now += took(i);
-            timeline.advance(schedule, now);
+            timeline.advance(schedule, now, Stamp::of(t0, Some(now)), t0);
+            // The stamp stepped by integer arithmetic is the one a subtraction would give.
+            assert_eq!(timeline.stamp(), Stamp::of(t0, timeline.due()), "{schedule:?} run {i}");
         }
         out
     }
@@ -172,8 +194,9 @@ mod tests {
             Schedule::fixed_delay(Duration::MAX),
             Schedule::every(s(1)).initial_delay(Duration::MAX),
         ] {
-            let mut timeline = Timeline::new(&schedule, t0, None);
-            timeline.advance(&schedule, t0 + s(1));
+            let mut timeline = Timeline::new(&schedule, t0, None, t0);
+            timeline.advance(&schedule, t0 + s(1), Stamp::of(t0, Some(t0 + s(1))), t0);
+            assert_eq!(timeline.stamp(), Stamp::of(t0, timeline.due()), "{schedule:?}");
             let due = timeline.due().unwrap();
             assert!(due > t0 + s(60 * 60 * 24 * 365), "{schedule:?}");
         }
