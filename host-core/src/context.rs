@@ -151,7 +151,11 @@ impl Context {
 
     /// Whether this service has been asked to stop.
     pub fn is_cancelled(&self) -> bool {
-        self.token().is_cancelled()
+        match &self.run_token {
+            Some(token) => token.is_cancelled(),
+            // Without making the service's token if it does not exist yet.
+            None => self.shared.is_stopped(),
+        }
     }
 
     /// The handle to the host: request a stop, watch its lifetime, read the status snapshot.

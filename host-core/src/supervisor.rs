@@ -231,7 +231,7 @@ fn supervise<'a, B: Body>(body: &'a mut B, ctx: &'a Context) -> impl Future<Outp
         let mut history: Option<Box<Restarts>> = None;
         loop {
             let failure = match body.run_once(ctx).await {
-                Ok(()) if ctx.is_cancelled() => return Exit::Stopped,
+                Ok(()) if ctx.shared.is_stopped() => return Exit::Stopped,
                 Ok(()) => {
                     tracing::info!("body finished before shutdown; the service stays registered until then");
                     ctx.status().set_state(State::Stopped);
@@ -259,7 +259,7 @@ async fn on_failure<B: Body>(
     let epoch = ctx.host().epoch();
     loop {
         let error = tracing::field::display(&failure);
-        if ctx.is_cancelled() {
+        if ctx.shared.is_stopped() {
             tracing::error!(%error, "service failed while stopping");
             status.set_state(State::Failed);
             report(ctx, failure, true);
