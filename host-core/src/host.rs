@@ -3,10 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::time::Instant;
-
 use crate::builder::{Builder, Options, discard};
-use crate::clock::Stamp;
 use crate::context::{Context, ServiceShared};
 use crate::error::{Error, ServiceFailure};
 use crate::handle::{HostHandle, Phase};
@@ -159,11 +156,6 @@ impl Host {
         // The stop-hook turns of the services with hooks, by index in `tasks`.
         let mut turns = Vec::new();
         let mut failed_start = None;
-        // The instant the services started together (no start hook awaited between them) share:
-        // their first run is due then, and a fixed-rate grid is anchored there, so that services
-        // of one period tick on one timer wake-up instead of on as many as the start loop took
-        // milliseconds. Written as the next run of each periodic service, which its loop reads.
-        let mut origin = Stamp::of(handle.epoch(), Some(Instant::now()));
         let mut slots = slots.into_iter();
         for (svc, slot) in shared.iter().zip(slots.by_ref()) {
             if handle.is_stop_requested() {
@@ -173,9 +165,6 @@ impl Host {
             let span = svc.span();
             let ctx = Context::new(svc.clone());
             svc.status.set_state(crate::State::Starting);
-            if svc.status.schedule().is_some() {
-                svc.status.set_next_run(origin);
-            }
             match svc.status.schedule() {
                 Some(schedule) => tracing::info!(parent: &span, %schedule, "starting"),
                 None => tracing::info!(parent: &span, "starting"),
@@ -188,17 +177,14 @@ impl Host {
                 None => Ok(()),
                 Some(HookEnds { started, turn }) => {
                     turns.push((tasks.len(), turn));
-                    let started = tokio::select! {
+                    tokio::select! {
                     biased;
                     r = started => r.unwrap_or(Ok(())),
                     _ = handle.stop_requested() => {
                         tasks.push(spawned);
                         break;
                     }
-                    };
-                    // Time passed while the hook ran: the services after it start later.
-                    origin = Stamp::of(handle.epoch(), Some(Instant::now()));
-                    started
+                    }
                 }
             };
             tasks.push(spawned);

@@ -525,36 +525,3 @@ async fn a_token_cancelled_by_hand_stops_only_its_service() {
     assert_eq!(rec.times("waiter cancelled"), [secs(35)]);
     assert!(report.is_clean());
 }
-
-/// Services the host starts together share the instant their fixed-rate grid is anchored at (one
-/// timer wake-up per period for all of them, not one per millisecond the start loop took): on the
-/// real clock, every service's second run is due at the same instant.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn services_started_together_share_their_grid() {
-    const N: usize = 200;
-    let due: Arc<std::sync::Mutex<Vec<tokio::time::Instant>>> = Arc::default();
-    let handle_cell: Arc<std::sync::OnceLock<host::HostHandle>> = Arc::default();
-    let services = (0..N).map(|i| {
-        let due = due.clone();
-        let handle_cell = handle_cell.clone();
-        Service::periodic(format!("job-{i}"), Schedule::every(ms(50)), move |_: Context, tick: Tick| {
-            let due = due.clone();
-            let handle_cell = handle_cell.clone();
-            async move {
-                if tick.run() == 2 {
-                    let mut seen = due.lock().unwrap();
-                    seen.push(tick.scheduled());
-                    if seen.len() == N {
-                        handle_cell.get().unwrap().stop();
-                    }
-                }
-            }
-        })
-    });
-    let host = builder().services(services).build().unwrap();
-    handle_cell.set(host.handle()).unwrap();
-    host.run().await.unwrap();
-    let seen = due.lock().unwrap();
-    assert_eq!(seen.len(), N);
-    assert!(seen.iter().all(|s| *s == seen[0]), "second runs due at different instants");
-}
