@@ -10,8 +10,8 @@ use crate::status::StatusCell;
 /// Everything a running service gets from the host: its name, its cancellation token and a handle
 /// to the host.
 ///
-/// Cloning is cheap (one reference count). The service's token is its own, a child of the host's: it
-/// is cancelled when the host begins to shut down (and, for a periodic run with a `timeout`, that
+/// Cloning is cheap (one reference count). The service's token is its own: it is cancelled when
+/// the host begins to shut down (and, for a periodic run with a `timeout`, that
 /// run's token when the run times out). Cancelling it by hand stops this service only: a periodic
 /// service starts no further run, a hosted service's body sees [`cancelled`](Context::cancelled)
 /// complete.
@@ -38,9 +38,11 @@ pub struct Context {
 pub(crate) struct ServiceShared {
     pub(crate) name: Arc<str>,
     pub(crate) host: HostHandle,
-    /// The service's own token, a child of [`HostHandle::services_token`], made when the service
-    /// first asks for it: a service that never does costs no token (the host's stop reaches it
-    /// through the flag and `stop_waker` below), one that does can be cancelled alone.
+    /// The service's own token, made when the service first asks for it: a service that never
+    /// does costs no token (the host's stop reaches it through the flag and `stop_waker` below),
+    /// one that does can be cancelled alone. Not a child of a host token: the stop cancels it
+    /// directly (`HostHandle::cancel_services`), which spares every service a node in a shared
+    /// tree (linked under the parent's lock when made, unlinked when dropped).
     token: OnceLock<CancellationToken>,
     pub(crate) status: StatusCell,
     /// Woken when the host stops: what a periodic service waits on between runs (see
@@ -59,9 +61,27 @@ impl ServiceShared {
         }
     }
 
-    /// The service's token, made on first use.
+    /// The service's token, made on first use; cancelled at once if the host is stopping.
     fn token(&self) -> &CancellationToken {
-        self.token.get_or_init(|| self.host.services_token().child_token())
+        if let Some(token) = self.token.get() {
+            return token;
+        }
+        let token = self.token.get_or_init(CancellationToken::new);
+        // Pairs with the fence in `HostHandle::cancel_services`: either the stop sees this token,
+        // or this sees the stop.
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        if self.host.is_stopping() {
+            token.cancel();
+        }
+        token
+    }
+
+    /// The stop reaching this service: its token (if made) cancelled, its waker slot woken.
+    pub(crate) fn cancel(&self) {
+        if let Some(token) = self.token.get() {
+            token.cancel();
+        }
+        self.stop_waker.wake();
     }
 
     /// Whether the service must start nothing new: the host is stopping, or its token was

@@ -59,9 +59,6 @@ struct HostShared {
     /// Set when a stop is requested, before any token is cancelled: what periodic services check
     /// between runs (an atomic load, where a token's state is behind a mutex).
     stopping: AtomicBool,
-    /// Every service's token: a child of `stop`, so that a stop request cancels every service at
-    /// once, before the host's task even wakes.
-    services_token: CancellationToken,
     /// Why the stop was requested: the first reason wins.
     reason: OnceLock<StopReason>,
     /// Failures reported by services, in order; only touched on the failure path.
@@ -93,7 +90,6 @@ impl HostHandle {
         let stop = CancellationToken::new();
         HostHandle {
             inner: Arc::new(HostShared {
-                services_token: stop.child_token(),
                 stopping: AtomicBool::new(false),
                 stop,
                 reason: OnceLock::new(),
@@ -191,11 +187,6 @@ impl HostHandle {
         self.inner.wall_origin
     }
 
-    /// The parent of every service's token (see `Context::token`).
-    pub(crate) fn services_token(&self) -> &CancellationToken {
-        &self.inner.services_token
-    }
-
     /// Why the host is stopping; `Requested` if nobody said.
     pub(crate) fn stop_reason(&self) -> StopReason {
         self.inner.reason.get().cloned().unwrap_or(StopReason::Requested)
@@ -207,17 +198,21 @@ impl HostHandle {
         self.inner.stopping.load(Ordering::Acquire)
     }
 
-    /// Cancels every service: the flag first, then the tokens, then the periodic services'
-    /// wakers (so that a service woken sees the flag).
+    /// Cancels every service: the flag first, then the tokens (the host's, and each service's own
+    /// where it was made), then the periodic services' wakers (so that a service woken sees the
+    /// flag).
     pub(crate) fn cancel_services(&self) {
         // Once is enough (the shutdown calls this again for the run's drop guard): the second
         // pass over every service would find no waker to wake.
-        if self.inner.stopping.swap(true, Ordering::AcqRel) {
+        if self.inner.stopping.swap(true, Ordering::SeqCst) {
             return;
         }
+        // Pairs with the fence in `ServiceShared::token`: either this pass sees a token being
+        // made, or its maker sees the flag (and cancels it).
+        std::sync::atomic::fence(Ordering::SeqCst);
         self.inner.stop.cancel();
         for service in self.services().iter() {
-            service.stop_waker.wake();
+            service.cancel();
         }
     }
 

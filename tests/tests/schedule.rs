@@ -525,3 +525,32 @@ async fn a_token_cancelled_by_hand_stops_only_its_service() {
     assert_eq!(rec.times("waiter cancelled"), [secs(35)]);
     assert!(report.is_clean());
 }
+
+/// A service's token is made when it first asks for it: one made after the stop began is
+/// cancelled already.
+#[tokio::test(start_paused = true)]
+async fn a_token_first_asked_for_after_the_stop_is_cancelled() {
+    struct Late(Recorder);
+    impl host::HostedService for Late {
+        // Without hooks: nothing in the host asks for the token at start.
+        const HOOKS: bool = false;
+
+        async fn run(&mut self, ctx: &Context) -> Result<(), host::BoxError> {
+            tokio::time::sleep(secs(5)).await;
+            if ctx.token().is_cancelled() {
+                ctx.cancelled().await;
+                self.0.record("saw the stop");
+            }
+            Ok(())
+        }
+    }
+    let rec = Recorder::new();
+    let host = builder()
+        .service(Service::hosted("late", Late(rec.clone())))
+        .build()
+        .unwrap();
+    stop_after(&host.handle(), secs(1));
+    let report = host.run().await.unwrap();
+    assert_eq!(rec.times("saw the stop"), [secs(5)]);
+    assert!(report.is_clean());
+}
