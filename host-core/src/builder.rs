@@ -261,7 +261,8 @@ impl Builder {
             .iter()
             .map(|r| (r.name, r.location()))
             .chain(services.0.iter().map(|s| (&*s.name, s.location)));
-        let mut seen: HashMap<&str, Location> = HashMap::with_capacity(registered.len() + services.0.len());
+        let mut seen: HashMap<&str, Location, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(registered.len() + services.0.len(), Default::default());
         for (name, location) in entries {
             if name.trim().is_empty() {
                 return Err(Error::InvalidName {

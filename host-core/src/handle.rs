@@ -117,7 +117,8 @@ impl HostHandle {
 
     /// Whether a stop has been requested.
     pub fn is_stop_requested(&self) -> bool {
-        self.inner.stop.is_cancelled()
+        // The flag set with the stop token (an atomic load; the token's state is behind a mutex).
+        self.is_stopping()
     }
 
     /// Completes when a stop has been requested (by a signal, a handle or a failing service).

@@ -356,8 +356,13 @@ fn hosted(imp: Imp, o: &Opts) -> Out {
     runtime().block_on(async {
         sleep(Duration::from_millis(50)).await;
         let rss_pre = rss_bytes();
+        // Counted in the memory per service, not in the time.
+        let names = match imp {
+            Imp::Host => (0..n).map(|i| std::sync::Arc::from(format!("svc-{i}"))).collect(),
+            _ => Vec::new(),
+        };
         let t0 = Instant::now();
-        let mut running = imps::start_hosted(imp, p, n);
+        let mut running = imps::start_hosted(imp, p, n, names);
         let t_started = Instant::now();
         let ran = running.drive(all_ran(p, Duration::from_secs(120))).await;
         let rss = rss_bytes();

@@ -353,8 +353,9 @@ impl host::HostedService for Body {
 }
 
 /// Scenario (e): `n` long-running bodies, started by hand (`tokio::spawn`, one token) or as hosted
-/// services.
-pub fn start_hosted(imp: Imp, probe: &'static Probe, n: usize) -> Running {
+/// services named `names` (made by the caller before its clock starts: a name is the service's
+/// input, like its body, and `#[hosted_service]` names are static strings, not formatted at start).
+pub fn start_hosted(imp: Imp, probe: &'static Probe, n: usize, names: Vec<std::sync::Arc<str>>) -> Running {
     match imp {
         Imp::Baseline => {
             let token = CancellationToken::new();
@@ -371,13 +372,13 @@ pub fn start_hosted(imp: Imp, probe: &'static Probe, n: usize) -> Running {
             Running::Baseline { token, handles }
         }
         Imp::Host => {
-            let services = (0..n).map(|i| {
+            let services = names.into_iter().enumerate().map(|(i, name)| {
                 let body = Body {
                     probe,
                     i,
                     _guard: probe.guard(),
                 };
-                host::Service::hosted(format!("svc-{i}"), body)
+                host::Service::hosted(name, body)
             });
             let host = host::Host::builder()
                 .discover(false)
