@@ -54,7 +54,6 @@ impl Stamp {
     }
 
     /// The time from `earlier` to `self` (zero if `self` is not later).
-    #[cfg(feature = "metrics")]
     pub(crate) fn since(self, earlier: Stamp) -> Duration {
         Duration::from_nanos(self.0.saturating_sub(earlier.0))
     }

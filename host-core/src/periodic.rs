@@ -8,7 +8,6 @@ use std::task::Poll;
 use tokio::time::Instant;
 use tokio_util::either::Either;
 use tracing::Instrument;
-use tracing::instrument::Instrumented;
 
 use crate::clock::{Stamp, deadline, jitter};
 use crate::context::Context;
@@ -171,10 +170,15 @@ impl<J: Job> Body for Periodic<J> {
                                 let tick = tick(self.runs, fire_at, started, lease.as_deref());
                                 self.job.run(lease.as_ref().map_or(ctx, |l| l.ctx()), tick)
                             }) {
-                                Ok(run) => in_span(run, self.runs, fire_at, started),
+                                Ok(run) => run,
                                 Err(failure) => break 'run Err(failure),
                             }
                         };
+                        // Two awaits rather than one on an `Either`: without a subscriber that wants
+                        // the span, the run is polled with nothing around it.
+                        if let Some(span) = run_span(self.runs, fire_at, ctx) {
+                            break 'run into_failure(Caught::new(run.instrument(span), &ctx.status().busy).await);
+                        }
                         into_failure(Caught::new(run, &ctx.status().busy).await)
                     }
                     Some(limit) => 'run: {
@@ -189,9 +193,13 @@ impl<J: Job> Body for Periodic<J> {
                                 self.job
                                     .run(&run_ctx, tick(self.runs, fire_at, started, lease.as_deref()))
                             }) {
-                                Ok(run) => in_span(run, self.runs, fire_at, started),
+                                Ok(run) => run,
                                 Err(failure) => break 'run Err(failure),
                             }
+                        };
+                        let run = match run_span(self.runs, fire_at, ctx) {
+                            Some(span) => Either::Right(run.instrument(span)),
+                            None => Either::Left(run),
                         };
                         let run = Caught::new(run, &ctx.status().busy);
                         let finished = Deadline {
@@ -270,20 +278,20 @@ fn tick(run: u64, scheduled: Instant, started: Instant, lease: Option<&crate::co
     }
 }
 
-/// A run in its span (inside the service's span), or, when no subscriber wants the span, not
-/// wrapped in it: entering even a disabled span costs every poll.
-fn in_span<F: Future>(run: F, runs: u64, scheduled: Instant, started: Instant) -> Either<F, Instrumented<F>> {
+/// The span of a run that has started (inside the service's span); `None` when no subscriber
+/// wants it: entering even a disabled span costs every poll.
+fn run_span(runs: u64, scheduled: Instant, ctx: &Context) -> Option<tracing::Span> {
     // A global atomic read settles the common case (no subscriber at INFO) before the span's
     // callsite is consulted.
     if !tracing::level_enabled!(tracing::Level::INFO) {
-        return Either::Left(run);
+        return None;
     }
-    let span = tracing::info_span!("run", run = runs, scheduled = %crate::clock::Rfc3339(scheduled), lateness = ?started.saturating_duration_since(scheduled));
-    if span.is_disabled() {
-        Either::Left(run)
-    } else {
-        Either::Right(run.instrument(span))
-    }
+    // The start as the status stamped it (the loop keeps no start instant across the run).
+    let epoch = ctx.host().epoch();
+    let lateness = ctx.status().last_start().since(Stamp::of(epoch, Some(scheduled)));
+    let span =
+        tracing::info_span!("run", run = runs, scheduled = %crate::clock::Rfc3339(scheduled), lateness = ?lateness);
+    (!span.is_disabled()).then_some(span)
 }
 
 pin_project_lite::pin_project! {

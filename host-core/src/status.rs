@@ -240,7 +240,6 @@ impl StatusCell {
     }
 
     /// The last run's start.
-    #[cfg(any(feature = "testing", feature = "metrics"))]
     pub(crate) fn last_start(&self) -> Stamp {
         Stamp(self.last_start.load(Relaxed))
     }
