@@ -201,23 +201,37 @@ impl<S: HostedService, F: FnMut() -> S + Send + 'static> Body for Hosted<S, F> {
         self.service.start(ctx)
     }
 
-    async fn run_once(&mut self, ctx: &Context) -> Result<(), Failure> {
-        let status = ctx.status();
-        let epoch = ctx.host().epoch();
-        let started = tokio::time::Instant::now();
-        status.run_started(epoch, started);
-        let result = panic::catch(|| self.service.run(ctx), &status.busy).await;
-        status.run_ended(epoch, tokio::time::Instant::now());
-        #[cfg(feature = "metrics")]
-        status.metrics.on_body_end(result.is_ok());
-        #[cfg(feature = "testing")]
-        if let Some(recorder) = ctx.host().recorder() {
-            recorder.record(ctx.name_arc(), status.runs(), started, started, &result);
+    #[expect(clippy::manual_async_fn, reason = "an async fn would store its arguments twice")]
+    fn run_once<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), Failure>> + Send + 'a {
+        // Every hosted service's task holds this future for its whole life: nothing but the body's
+        // future is kept across the await (the start is the status's stamp, read back after).
+        async move {
+            ctx.status()
+                .run_started(ctx.host().epoch(), tokio::time::Instant::now());
+            let result = 'run: {
+                let run = match panic::call_caught(|| self.service.run(ctx)) {
+                    Ok(run) => run,
+                    Err(failure) => break 'run Err(failure),
+                };
+                panic::into_failure(panic::Caught::new(run, &ctx.status().busy).await)
+            };
+            let status = ctx.status();
+            status.run_ended(ctx.host().epoch(), tokio::time::Instant::now());
+            #[cfg(feature = "metrics")]
+            status.metrics.on_body_end(result.is_ok());
+            #[cfg(feature = "testing")]
+            if let Some(recorder) = ctx.host().recorder() {
+                let started = status
+                    .last_start()
+                    .instant(ctx.host().epoch())
+                    .unwrap_or_else(tokio::time::Instant::now);
+                recorder.record(ctx.name_arc(), status.runs(), started, started, &result);
+            }
+            if let Err(failure) = &result {
+                status.failed(failure.to_string());
+            }
+            result
         }
-        if let Err(failure) = &result {
-            status.failed(failure.to_string());
-        }
-        result
     }
 
     fn stop<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a {

@@ -389,3 +389,31 @@ mod shared_size {
         assert!(std::mem::size_of::<super::Spawned>() <= 8);
     }
 }
+
+#[cfg(test)]
+mod hosted_size {
+    use super::*;
+
+    struct Waits;
+
+    impl crate::HostedService for Waits {
+        const HOOKS: bool = false;
+
+        async fn run(&mut self, ctx: &Context) -> Result<(), crate::BoxError> {
+            ctx.cancelled().await;
+            Ok(())
+        }
+    }
+
+    /// Every hosted service's task is this future: spawning copies it several times on its way
+    /// into tokio's task cell, and its size is memory per service.
+    #[test]
+    fn a_hosted_services_task_stays_small() {
+        let body = crate::slot::hosted::<Waits, fn() -> Waits>(Waits, None);
+        let task = lean(body, crate::testing_ctx());
+        let size = std::mem::size_of_val(&task);
+        // 272 bytes before the body's run was a function returning an `async` block that keeps no
+        // instants (or arguments twice) across the body.
+        assert!(size <= 216, "the hosted task's future grew to {size} bytes");
+    }
+}
