@@ -593,6 +593,17 @@ mod tests {
         assert_eq!(keys, expected);
     }
 
+    /// `start_order` gives what sorting `(order, name)` pairs gives.
+    fn assert_sorted_by_order_then_name(services: Vec<Service>) {
+        let mut expected: Vec<(i32, String)> = services.iter().map(|s| (s.order, s.name.to_string())).collect();
+        expected.sort();
+        let sorted: Vec<(i32, String)> = start_order(services)
+            .iter()
+            .map(|s| (s.order, s.name.to_string()))
+            .collect();
+        assert_eq!(sorted, expected);
+    }
+
     #[test]
     fn a_large_host_starts_in_the_same_order() {
         // Past `RADIX_FROM`: names that share their first 16 bytes, orders of both signs.
@@ -602,13 +613,7 @@ mod tests {
                 named(&name, [0, -1, 2][i % 3])
             })
             .collect();
-        let mut expected: Vec<(i32, String)> = services.iter().map(|s| (s.order, s.name.to_string())).collect();
-        expected.sort();
-        let sorted: Vec<(i32, String)> = start_order(services)
-            .iter()
-            .map(|s| (s.order, s.name.to_string()))
-            .collect();
-        assert_eq!(sorted, expected);
+        assert_sorted_by_order_then_name(services);
     }
 
     #[test]
@@ -633,12 +638,6 @@ mod tests {
             .enumerate()
             .map(|(i, n)| named(n, if i % 3 == 0 { 1 } else { 0 }))
             .collect();
-        let mut expected: Vec<(i32, String)> = services.iter().map(|s| (s.order, s.name.to_string())).collect();
-        expected.sort();
-        let sorted: Vec<(i32, String)> = start_order(services)
-            .iter()
-            .map(|s| (s.order, s.name.to_string()))
-            .collect();
-        assert_eq!(sorted, expected);
+        assert_sorted_by_order_then_name(services);
     }
 }

@@ -137,16 +137,9 @@ impl<J: Job> Body for Periodic<J> {
                             continue;
                         }
                         Err(failure) => {
-                            let status = ctx.status();
                             consecutive_failures = consecutive_failures.saturating_add(1);
                             tracing::warn!(consecutive_failures, error = %failure, "tick skipped: coordination unavailable");
-                            status.failed(failure.to_string());
-                            status.set_consecutive_failures(consecutive_failures);
-                            if schedule
-                                .opts()
-                                .max_failures
-                                .is_some_and(|max| consecutive_failures >= max)
-                            {
+                            if gives_up(ctx, schedule, consecutive_failures, &failure) {
                                 return Err(failure);
                             }
                             continue;
@@ -251,13 +244,7 @@ impl<J: Job> Body for Periodic<J> {
                     Err(failure) => {
                         consecutive_failures = consecutive_failures.saturating_add(1);
                         tracing::error!(run = self.runs, consecutive_failures, error = %failure, "run failed");
-                        status.failed(failure.to_string());
-                        status.set_consecutive_failures(consecutive_failures);
-                        if schedule
-                            .opts()
-                            .max_failures
-                            .is_some_and(|max| consecutive_failures >= max)
-                        {
+                        if gives_up(ctx, schedule, consecutive_failures, &failure) {
                             return Err(failure);
                         }
                     }
@@ -266,6 +253,18 @@ impl<J: Job> Body for Periodic<J> {
             }
         }
     }
+}
+
+/// Records a failed tick (a run that failed, or one skipped because coordination was unavailable)
+/// in the status; whether the streak has reached the schedule's `max_failures`.
+fn gives_up(ctx: &Context, schedule: &crate::Schedule, consecutive_failures: u32, failure: &Failure) -> bool {
+    let status = ctx.status();
+    status.failed(failure.to_string());
+    status.set_consecutive_failures(consecutive_failures);
+    schedule
+        .opts()
+        .max_failures
+        .is_some_and(|max| consecutive_failures >= max)
 }
 
 /// A run's [`Tick`], made where it is handed to the job (a local would be kept across the run).
