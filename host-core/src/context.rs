@@ -1,6 +1,10 @@
 //! What a service receives: its [`Context`], and the [`HostHandle`] any code can use to stop the host.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -45,8 +49,10 @@ pub(crate) struct ServiceShared {
     /// tree (linked under the parent's lock when made, unlinked when dropped).
     token: OnceLock<CancellationToken>,
     pub(crate) status: StatusCell,
-    /// Woken when the host stops: what a periodic service waits on between runs (see
-    /// [`HostHandle::is_stopping`]).
+    /// Woken when the host stops, and when the token is made: what a periodic service waits on
+    /// between runs (see [`HostHandle::is_stopping`]); in a hosted service, what one
+    /// [`Cancelled`] future at a time waits on (`waker_taken`), so that a body awaiting
+    /// [`Context::cancelled`] costs no token either (`StatusCell::waker_taken`).
     pub(crate) stop_waker: atomic_waker::AtomicWaker,
 }
 
@@ -73,6 +79,9 @@ impl ServiceShared {
         if self.host.is_stopping() {
             token.cancel();
         }
+        // A `Cancelled` future waiting in the waker slot moves over to the token (which can now be
+        // cancelled by hand); for a periodic service, a spurious wake-up of its loop, once.
+        self.stop_waker.wake();
         token
     }
 
@@ -164,9 +173,15 @@ impl Context {
         }
     }
 
-    /// Completes when this service must stop (host shutdown, or a periodic run's timeout).
-    pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
-        self.token().cancelled()
+    /// Completes when this service must stop: host shutdown, its token cancelled by hand, or a
+    /// periodic run's timeout.
+    ///
+    /// In a hosted service that has not asked for its [`token`](Context::token), the future
+    /// waits without making one.
+    pub fn cancelled(&self) -> Cancelled<'_> {
+        Cancelled {
+            wait: Wait::Start { ctx: self },
+        }
     }
 
     /// Whether this service has been asked to stop.
@@ -190,5 +205,130 @@ impl std::fmt::Debug for Context {
             .field("name", &self.name())
             .field("cancelled", &self.is_cancelled())
             .finish()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Context::cancelled`]: completes when the service must stop.
+    ///
+    /// In a hosted service, one such future at a time waits in the service's waker slot, woken by
+    /// the host's stop without a [`CancellationToken`] being made; any other, and every one in a
+    /// periodic service, waits on the service's token (made for it). Once the token exists (asked
+    /// for through [`Context::token`]), every future waits on it, so that cancelling it by hand
+    /// completes them all.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Cancelled<'a> {
+        // One enum, each state with the reference it needs: the future is no larger than the
+        // token's (it sits in every hosted body that awaits it).
+        #[pin]
+        wait: Wait<'a>,
+    }
+
+    impl<'a> PinnedDrop for Cancelled<'a> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Wait::Slot { shared } = this.project().wait.as_ref().get_ref() {
+                shared.status.waker_taken.store(false, Ordering::Release);
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = WaitProj]
+    enum Wait<'a> {
+        Start { ctx: &'a Context },
+        // This future holds the service's waker slot.
+        Slot { shared: &'a ServiceShared },
+        Token { #[pin] cancelled: WaitForCancellationFuture<'a> },
+    }
+}
+
+impl Future for Cancelled<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let mut wait = self.project().wait;
+        loop {
+            let token = match wait.as_mut().project() {
+                WaitProj::Token { cancelled } => return cancelled.poll(cx),
+                WaitProj::Start { ctx } => {
+                    let ctx: &Context = ctx;
+                    let shared = &*ctx.shared;
+                    match (&ctx.run_token, shared.token.get()) {
+                        (Some(token), _) | (None, Some(token)) => token,
+                        (None, None)
+                            if shared.status.kind == crate::ServiceKind::Hosted
+                                && !shared.status.waker_taken.swap(true, Ordering::AcqRel) =>
+                        {
+                            wait.set(Wait::Slot { shared });
+                            continue;
+                        }
+                        (None, None) => shared.token(),
+                    }
+                }
+                WaitProj::Slot { shared } => {
+                    let shared: &ServiceShared = shared;
+                    if shared.host.is_stopping() {
+                        return Poll::Ready(());
+                    }
+                    shared.stop_waker.register(cx.waker());
+                    // Pairs with the fences of the stop (`HostHandle::cancel_services`) and of the
+                    // token's maker (`ServiceShared::token`): each sets its flag, then wakes the
+                    // slot; this registers, then reads both.
+                    std::sync::atomic::fence(Ordering::SeqCst);
+                    if shared.host.is_stopping() {
+                        return Poll::Ready(());
+                    }
+                    let Some(token) = shared.token.get() else {
+                        return Poll::Pending;
+                    };
+                    shared.status.waker_taken.store(false, Ordering::Release);
+                    token
+                }
+            };
+            wait.set(Wait::Token {
+                cancelled: token.cancelled(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    struct Waits;
+
+    impl crate::HostedService for Waits {
+        async fn run(&mut self, ctx: &Context) -> Result<(), crate::BoxError> {
+            ctx.cancelled().await;
+            Ok(())
+        }
+    }
+
+    /// A hosted service whose body (and start hook) only await `ctx.cancelled()` is stopped
+    /// without a token ever being made for it.
+    #[tokio::test(start_paused = true)]
+    async fn a_hosted_service_awaiting_its_stop_makes_no_token() {
+        let host = crate::Host::builder()
+            .discover(false)
+            .catch_signals(false)
+            .service(crate::Service::hosted("waits", Waits))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let handle = host.handle();
+        let run = tokio::spawn(host.run());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let services = handle.services();
+        assert_eq!(services.len(), 1);
+        handle.stop();
+        let report = run
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(report.is_clean());
+        assert!(services.iter().all(|s| s.token.get().is_none()), "a token was made");
     }
 }

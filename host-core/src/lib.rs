@@ -114,7 +114,7 @@ mod watchdog; // signals and the shutdown deadline, watched from a thread of its
 pub use builder::{Builder, DEFAULT_SHUTDOWN_TIMEOUT};
 #[cfg(feature = "config")]
 pub use config::ConfigError;
-pub use context::Context;
+pub use context::{Cancelled, Context};
 #[cfg(feature = "postgres")]
 pub use coordination::postgres;
 pub use coordination::{CatchUp, Coordination, CoordinationError, CoordinationState};

@@ -142,6 +142,11 @@ pub(crate) struct StatusCell {
     /// Set while the service's code is being polled (or a hook of it runs): a service whose flag
     /// stays set while the process cannot shut down is the one blocking its thread.
     pub(crate) busy: AtomicBool,
+    /// Whether a [`Cancelled`](crate::Cancelled) future holds the service's waker slot
+    /// (`ServiceShared::stop_waker`; a hosted service's only: the slot has room for one waker, so
+    /// every other future waits on the token). Here rather than beside the slot: it fits in this
+    /// cell's padding.
+    pub(crate) waker_taken: AtomicBool,
     runs: AtomicU64,
     /// What only failures and restarts write, and a failure policy other than the default,
     /// allocated when first needed: most services never fail, and every service carries this
@@ -182,6 +187,7 @@ impl StatusCell {
             state: AtomicU8::new(State::Pending as u8),
             stage: AtomicU8::new(Stage::Pending as u8),
             busy: AtomicBool::new(false),
+            waker_taken: AtomicBool::new(false),
             runs: AtomicU64::new(0),
             last_start: AtomicU64::new(0),
             last_end: AtomicU64::new(0),
@@ -237,6 +243,11 @@ impl StatusCell {
         self.runs.store(self.runs.load(Relaxed).saturating_add(1), Relaxed);
         self.last_start.store(Stamp::of(epoch, Some(at)).0, Relaxed);
         self.set_state(State::Running);
+    }
+
+    /// The next run as stored.
+    pub(crate) fn next_run(&self) -> Stamp {
+        Stamp(self.next_run.load(Relaxed))
     }
 
     /// The last run's start.

@@ -554,3 +554,117 @@ async fn a_token_first_asked_for_after_the_stop_is_cancelled() {
     assert_eq!(rec.times("saw the stop"), [secs(5)]);
     assert!(report.is_clean());
 }
+
+/// A hosted service waits for its stop without a token until it asks for one: a body already
+/// waiting on `ctx.cancelled()` when the token is first made (and then cancelled by hand) sees that
+/// cancellation at once, not only at the host's stop.
+#[tokio::test(start_paused = true)]
+async fn a_wait_begun_before_the_token_was_made_sees_it_cancelled_by_hand() {
+    struct Quits(Recorder);
+    impl host::HostedService for Quits {
+        async fn run(&mut self, ctx: &Context) -> Result<(), host::BoxError> {
+            let cancel_later = async {
+                tokio::time::sleep(secs(3)).await;
+                ctx.token().cancel();
+                std::future::pending::<()>().await
+            };
+            // The wait is polled first: it began before the token existed.
+            tokio::select! {
+                biased;
+                () = ctx.cancelled() => self.0.record("cancelled"),
+                () = cancel_later => {}
+            }
+            Ok(())
+        }
+    }
+    let rec = Recorder::new();
+    let host = builder()
+        .service(Service::hosted("quits", Quits(rec.clone())))
+        .build()
+        .unwrap();
+    stop_after(&host.handle(), secs(10));
+    let report = host.run().await.unwrap();
+    assert_eq!(rec.times("cancelled"), [secs(3)]);
+    assert!(report.is_clean());
+}
+
+/// Several waits in one hosted service (its body's and those of tasks it spawned with a clone of
+/// its context) all see the stop, whichever of them holds the service's waker slot.
+#[tokio::test(start_paused = true)]
+async fn every_wait_of_a_hosted_service_sees_the_stop() {
+    struct Many(Recorder);
+    impl host::HostedService for Many {
+        const HOOKS: bool = false;
+
+        async fn run(&mut self, ctx: &Context) -> Result<(), host::BoxError> {
+            let waits: Vec<_> = (0..3)
+                .map(|_| {
+                    let (ctx, rec) = (ctx.clone(), self.0.clone());
+                    tokio::spawn(async move {
+                        ctx.cancelled().await;
+                        rec.record("task saw the stop");
+                    })
+                })
+                .collect();
+            // A wait given up before the stop leaves the slot to the others.
+            let _ = tokio::time::timeout(secs(1), ctx.cancelled()).await;
+            ctx.cancelled().await;
+            self.0.record("body saw the stop");
+            for wait in waits {
+                wait.await?;
+            }
+            Ok(())
+        }
+    }
+    let rec = Recorder::new();
+    let host = builder()
+        .service(Service::hosted("many", Many(rec.clone())))
+        .build()
+        .unwrap();
+    stop_after(&host.handle(), secs(5));
+    let report = host.run().await.unwrap();
+    assert_eq!(rec.times("task saw the stop"), [secs(5); 3]);
+    assert_eq!(rec.times("body saw the stop"), [secs(5)]);
+    assert!(report.is_clean());
+}
+
+/// Periodic services the host starts together share the instant their fixed-rate grid is anchored
+/// at, in groups of 1 024 (one timer wake-up per period for a group, not one per millisecond the
+/// start loop took; no more than a group due in one timer slot): on the real clock, the second runs
+/// of 1 100 services are due at two instants, 1 024 at the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_started_together_share_their_grid_in_groups() {
+    const N: usize = 1100;
+    let due: Arc<std::sync::Mutex<Vec<tokio::time::Instant>>> = Arc::default();
+    let handle_cell: Arc<std::sync::OnceLock<host::HostHandle>> = Arc::default();
+    let services = (0..N).map(|i| {
+        let due = due.clone();
+        let handle_cell = handle_cell.clone();
+        // A second long: the start loop of a debug build under load stays well inside one period.
+        Service::periodic(
+            format!("job-{i}"),
+            Schedule::every(secs(1)),
+            move |_: Context, tick: Tick| {
+                let due = due.clone();
+                let handle_cell = handle_cell.clone();
+                async move {
+                    if tick.run() == 2 {
+                        let mut seen = due.lock().unwrap();
+                        seen.push(tick.scheduled());
+                        if seen.len() == N {
+                            handle_cell.get().unwrap().stop();
+                        }
+                    }
+                }
+            },
+        )
+    });
+    let host = builder().services(services).build().unwrap();
+    handle_cell.set(host.handle()).unwrap();
+    host.run().await.unwrap();
+    let mut seen = due.lock().unwrap().clone();
+    seen.sort();
+    let mut groups: Vec<usize> = seen.chunk_by(|a, b| a == b).map(<[_]>::len).collect();
+    groups.sort_unstable();
+    assert_eq!(groups, [N - 1024, 1024], "second runs due at these many instants");
+}
