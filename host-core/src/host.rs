@@ -3,10 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::time::Instant;
-
 use crate::builder::{Builder, Options, discard};
-use crate::clock::Stamp;
 use crate::context::{Context, ServiceShared};
 use crate::error::{Error, ServiceFailure};
 use crate::handle::{HostHandle, Phase};
@@ -16,14 +13,6 @@ use crate::slot::Service;
 use crate::status::StatusCell;
 use crate::supervisor::{HookEnds, Spawned, Task};
 use crate::watchdog;
-
-/// How many periodic services at most share the start instant their grid is anchored at. Sharing
-/// it lets services of one period tick on one timer wake-up; bounding the group keeps what comes
-/// due in one of tokio's 1 ms timer slots to about a millisecond of work: the start loop takes
-/// ~1.2 µs per periodic service, so 1 000 000 services anchored at one instant would all come due
-/// in one slot (p99 lateness 380 ms at 60 s, measured), in groups of 1 024 they come due as spread
-/// as they were started.
-const ORIGIN_GROUP: usize = 1024;
 
 /// Finds every service registered with `#[host::hosted_service]`, `#[host::periodic]` or
 /// [`register!`](crate::register), runs them until Ctrl+C / SIGTERM (or a failure under the
@@ -167,13 +156,6 @@ impl Host {
         // The stop-hook turns of the services with hooks, by index in `tasks`.
         let mut turns = Vec::new();
         let mut failed_start = None;
-        // The instant the periodic services started together (no start hook awaited between
-        // them) share, up to `ORIGIN_GROUP` of them: their first run is due then, and a
-        // fixed-rate grid is anchored there, so that services of one period tick on one timer
-        // wake-up instead of on as many as the start loop took milliseconds. Written as the next
-        // run of each periodic service, which its loop reads.
-        let mut origin = Stamp::of(handle.epoch(), Some(Instant::now()));
-        let mut in_group = 0usize;
         let mut slots = slots.into_iter();
         for (svc, slot) in shared.iter().zip(slots.by_ref()) {
             if handle.is_stop_requested() {
@@ -183,14 +165,6 @@ impl Host {
             let span = svc.span();
             let ctx = Context::new(svc.clone());
             svc.status.set_state(crate::State::Starting);
-            if svc.status.schedule().is_some() {
-                if in_group == ORIGIN_GROUP {
-                    origin = Stamp::of(handle.epoch(), Some(Instant::now()));
-                    in_group = 0;
-                }
-                in_group += 1;
-                svc.status.set_next_run(origin);
-            }
             match svc.status.schedule() {
                 Some(schedule) => tracing::info!(parent: &span, %schedule, "starting"),
                 None => tracing::info!(parent: &span, "starting"),
@@ -203,18 +177,14 @@ impl Host {
                 None => Ok(()),
                 Some(HookEnds { started, turn }) => {
                     turns.push((tasks.len(), turn));
-                    let started = tokio::select! {
+                    tokio::select! {
                     biased;
                     r = started => r.unwrap_or(Ok(())),
                     _ = handle.stop_requested() => {
                         tasks.push(spawned);
                         break;
                     }
-                    };
-                    // Time passed while the hook ran: the services after it start later.
-                    origin = Stamp::of(handle.epoch(), Some(Instant::now()));
-                    in_group = 0;
-                    started
+                    }
                 }
             };
             tasks.push(spawned);

@@ -59,12 +59,7 @@ impl<J: Job> Body for Periodic<J> {
                     "a periodic service without a schedule (a host bug)".into(),
                 ));
             };
-            let mut timeline = Timeline::new(
-                schedule,
-                start(ctx, schedule),
-                ctx.host().wall_origin(),
-                ctx.host().epoch(),
-            );
+            let mut timeline = Timeline::new(schedule, Instant::now(), ctx.host().wall_origin(), ctx.host().epoch());
             // The loop's only timer: it waits for the next tick and, during a run with a timeout, is
             // that run's deadline.
             let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
@@ -270,19 +265,6 @@ fn gives_up(ctx: &Context, schedule: &crate::Schedule, consecutive_failures: u32
         .opts()
         .max_failures
         .is_some_and(|max| consecutive_failures >= max)
-}
-
-/// Where the schedule starts: at the instant the host started this service together with others
-/// (the next run the start loop wrote in the status, see `Host::run`), so that services of one
-/// period share their grid; now if there is none (a restart: the schedule starts over), or if it
-/// is a step of the schedule or more behind (a start that was delayed that long does not count the
-/// steps it missed).
-fn start(ctx: &Context, schedule: &crate::Schedule) -> Instant {
-    let now = Instant::now();
-    match ctx.status().next_run().instant(ctx.host().epoch()) {
-        Some(origin) if origin <= now && schedule.step().is_some_and(|step| now - origin < step) => origin,
-        _ => now,
-    }
 }
 
 /// A run's [`Tick`], made where it is handed to the job (a local would be kept across the run).

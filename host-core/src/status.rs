@@ -245,11 +245,6 @@ impl StatusCell {
         self.set_state(State::Running);
     }
 
-    /// The next run as stored.
-    pub(crate) fn next_run(&self) -> Stamp {
-        Stamp(self.next_run.load(Relaxed))
-    }
-
     /// The last run's start.
     pub(crate) fn last_start(&self) -> Stamp {
         Stamp(self.last_start.load(Relaxed))

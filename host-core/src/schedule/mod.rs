@@ -202,15 +202,6 @@ pub enum ScheduleError {
 }
 
 impl Schedule {
-    /// The fixed step between runs (the period, or the delay); `None` for a cron schedule.
-    pub(crate) fn step(&self) -> Option<Duration> {
-        match &self.trigger {
-            Trigger::Every(step) | Trigger::FixedDelay(step) => Some(*step),
-            #[cfg(feature = "cron")]
-            Trigger::Cron(_) => None,
-        }
-    }
-
     fn with_trigger(trigger: Trigger) -> Self {
         Schedule {
             trigger,
