@@ -1,7 +1,7 @@
 //! [`Builder`]: options, discovery, selection and validation. Everything that can be wrong with a
 //! host's configuration is reported by [`Builder::build`], before any service starts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +10,6 @@ use crate::error::Error;
 use crate::handle::HostHandle;
 use crate::host::Host;
 use crate::inject::{Missing, Provided, Unprovided, Unresolved};
-use crate::location::Location;
 use crate::panic;
 use crate::policy::FailurePolicy;
 use crate::registry::{self, Registration};
@@ -257,20 +256,26 @@ impl Builder {
         } else {
             Vec::new()
         };
-        let entries = registered
-            .iter()
-            .map(|r| (r.name, r.location()))
-            .chain(services.0.iter().map(|s| (&*s.name, s.location)));
-        let mut seen: HashMap<&str, Location, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(registered.len() + services.0.len(), Default::default());
-        for (name, location) in entries {
+        let entries = || {
+            registered
+                .iter()
+                .map(|r| (r.name, r.location()))
+                .chain(services.0.iter().map(|s| (&*s.name, s.location)))
+        };
+        // Names only (16 bytes a bucket, not 40 with each location): a host of 100 000 services
+        // builds this table inside its start-up, and every page of it is touched once. The
+        // first location of a duplicate is looked up again on the error path.
+        let mut seen: HashSet<&str, foldhash::fast::RandomState> =
+            HashSet::with_capacity_and_hasher(registered.len() + services.0.len(), Default::default());
+        for (name, location) in entries() {
             if name.trim().is_empty() {
                 return Err(Error::InvalidName {
                     name: name.to_owned(),
                     location,
                 });
             }
-            if let Some(first) = seen.insert(name, location) {
+            if !seen.insert(name) {
+                let first = entries().find(|(n, _)| *n == name).map_or(location, |(_, first)| first);
                 return Err(Error::DuplicateName {
                     name: name.to_owned(),
                     first,
@@ -285,8 +290,8 @@ impl Builder {
             return Err(Error::EmptySelection);
         }
         for name in only.iter().flatten().chain(&except) {
-            if !seen.contains_key(name.as_str()) {
-                let mut known: Vec<String> = seen.keys().map(|k| (*k).to_owned()).collect();
+            if !seen.contains(name.as_str()) {
+                let mut known: Vec<String> = seen.iter().map(|k| (*k).to_owned()).collect();
                 known.sort();
                 return Err(Error::UnknownService {
                     name: name.clone(),
@@ -299,7 +304,7 @@ impl Builder {
         #[cfg(feature = "config")]
         let config = {
             crate::config::Config::load(&config, || {
-                let mut names: Vec<&str> = seen.keys().copied().collect();
+                let mut names: Vec<&str> = seen.iter().copied().collect();
                 names.sort_unstable();
                 names
             })?
@@ -378,11 +383,17 @@ impl Builder {
 /// Sorts the services into start order: by `order`, then by name. Keys are sorted, not the
 /// services (moving whole services dominated a host's build time), and a name's first 16 bytes
 /// are compared as one integer, so that most comparisons never look at the strings.
-fn start_order(services: Vec<Service>) -> Vec<Service> {
-    let mut keys: Vec<(i32, u128, usize)> = services
+fn start_order(mut services: Vec<Service>) -> Vec<Service> {
+    // More services than a `u32` counts cannot be held in memory; sorted as they are, should
+    // it ever happen.
+    if u32::try_from(services.len()).is_err() {
+        services.sort_by(|a, b| (a.order, &a.name).cmp(&(b.order, &b.name)));
+        return services;
+    }
+    let mut keys: Vec<Key> = services
         .iter()
-        .enumerate()
-        .map(|(i, s)| (s.order, name_prefix(&s.name), i))
+        .zip(0u32..)
+        .map(|(s, index)| Key::new(s.order, name_prefix(&s.name), index))
         .collect();
     if keys.len() < RADIX_FROM {
         keys.sort_unstable();
@@ -392,24 +403,23 @@ fn start_order(services: Vec<Service>) -> Vec<Service> {
     // Names that share their first 16 bytes (and order) are put in order by the whole name.
     let mut start = 0;
     while start < keys.len() {
-        let (order, prefix, _) = keys[start];
+        let first = keys[start];
         let end = keys[start..]
             .iter()
-            .position(|k| k.0 != order || k.1 != prefix)
+            .position(|k| k.order != first.order || k.prefix() != first.prefix())
             .map_or(keys.len(), |n| start + n);
         if end - start > 1 {
-            keys[start..end].sort_unstable_by(|a, b| services[a.2].name.cmp(&services[b.2].name));
+            keys[start..end].sort_unstable_by(|a, b| services[a.at()].name.cmp(&services[b.at()].name));
         }
         start = end;
     }
-    // In place: follow each cycle of the permutation, swapping (no second vector of services).
-    let mut order: Vec<usize> = keys.into_iter().map(|(_, _, i)| i).collect();
-    let mut services = services;
-    for start in 0..order.len() {
+    // In place: follow each cycle of the permutation, swapping (no second vector of services,
+    // nor of indices: a key's index is overwritten once its service is in place).
+    for start in 0..keys.len() {
         let mut at = start;
-        while order[at] != usize::MAX {
-            let from = order[at];
-            order[at] = usize::MAX;
+        while keys[at].index != u32::MAX {
+            let from = keys[at].at();
+            keys[at].index = u32::MAX;
             if from == start {
                 break;
             }
@@ -420,45 +430,77 @@ fn start_order(services: Vec<Service>) -> Vec<Service> {
     services
 }
 
+/// A service's place in the start order: its order, its name's first 16 bytes (in two halves:
+/// 24 bytes a key rather than the 32 a `u128` would align it to; a host of 100 000 services sorts
+/// two buffers of them inside its start-up), and its index. Ordered by those fields in turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    order: i32,
+    prefix_high: u64,
+    prefix_low: u64,
+    index: u32,
+}
+
+impl Key {
+    fn new(order: i32, prefix: u128, index: u32) -> Self {
+        Key {
+            order,
+            prefix_high: (prefix >> 64) as u64,
+            prefix_low: prefix as u64,
+            index,
+        }
+    }
+
+    fn prefix(&self) -> u128 {
+        (u128::from(self.prefix_high) << 64) | u128::from(self.prefix_low)
+    }
+
+    /// The service's index.
+    fn at(&self) -> usize {
+        self.index as usize
+    }
+}
+
 /// From this many services on, the start order's keys are radix-sorted (below it, the comparison
 /// sort is as fast and allocates nothing).
 const RADIX_FROM: usize = 1024;
 
-/// Sorts `(order, prefix, index)` keys by order, then prefix, keeping the input order among equal
-/// keys: a least-significant-byte-first radix sort over the bytes of order and prefix in which the
-/// keys differ (names made by a program share most of their bytes: `job-0` … `job-99999` differ
-/// in five of the twenty).
-fn radix_sort(keys: &mut Vec<(i32, u128, usize)>) {
+/// Sorts keys by order, then prefix, keeping the input order among equal keys: a
+/// least-significant-byte-first radix sort over the bytes of order and prefix in which the keys
+/// differ (names made by a program share most of their bytes: `job-0` … `job-99999` differ in five
+/// of the twenty).
+fn radix_sort(keys: &mut Vec<Key>) {
     // The order's sign bit flipped, so that negative orders come first, above the prefix's bytes.
-    fn order(key: &(i32, u128, usize)) -> u32 {
-        u32::from_ne_bytes(key.0.to_ne_bytes()) ^ 0x8000_0000
+    fn order(key: &Key) -> u32 {
+        u32::from_ne_bytes(key.order.to_ne_bytes()) ^ 0x8000_0000
     }
-    // Column 0 is the prefix's least significant byte, columns 16..20 the order's.
-    fn byte(key: &(i32, u128, usize), column: u32) -> usize {
-        if column < 16 {
-            usize::from((key.1 >> (8 * column)) as u8)
-        } else {
-            usize::from((order(key) >> (8 * (column - 16))) as u8)
-        }
+    // Columns 0..8 are the prefix's low half, least significant byte first, 8..16 its high half,
+    // 16..20 the order's.
+    fn byte(key: &Key, column: u32) -> usize {
+        usize::from(match column {
+            0..8 => (key.prefix_low >> (8 * column)) as u8,
+            8..16 => (key.prefix_high >> (8 * (column - 8))) as u8,
+            _ => (order(key) >> (8 * (column - 16))) as u8,
+        })
     }
-    // The bits in which some keys differ: only their bytes need sorting.
-    let (mut any, mut all) = (0u128, u128::MAX);
-    let (mut any_order, mut all_order) = (0u32, u32::MAX);
+    // The bits in which some keys differ (set in one key, clear in another), found in one pass:
+    // only their bytes need sorting.
+    let (mut any, mut all) = ([0u64; 3], [u64::MAX; 3]);
     for key in keys.iter() {
-        any |= key.1;
-        all &= key.1;
-        any_order |= order(key);
-        all_order &= order(key);
+        for (i, word) in [key.prefix_low, key.prefix_high, u64::from(order(key))]
+            .into_iter()
+            .enumerate()
+        {
+            any[i] |= word;
+            all[i] &= word;
+        }
     }
     let varies = |column: u32| {
-        if column < 16 {
-            ((any ^ all) >> (8 * column)) as u8 != 0
-        } else {
-            ((any_order ^ all_order) >> (8 * (column - 16))) as u8 != 0
-        }
+        let (word, shift) = ((column / 8) as usize, 8 * (column % 8));
+        ((any[word] ^ all[word]) >> shift) as u8 != 0
     };
     let mut from = std::mem::take(keys);
-    let mut to = vec![(0, 0, 0); from.len()];
+    let mut to = from.clone();
     for column in (0..20).filter(|&c| varies(c)) {
         let mut start = [0usize; 256];
         for key in &from {
@@ -580,11 +622,11 @@ mod tests {
     fn the_radix_sort_orders_as_the_comparison_sort() {
         // Orders of both signs, prefixes that share bytes, ties (same order and prefix) in
         // input order.
-        let mut keys: Vec<(i32, u128, usize)> = (0..5000usize)
+        let mut keys: Vec<Key> = (0..5000u32)
             .map(|i| {
-                let order = [0, -3, 7, i32::MIN, i32::MAX][i % 5];
+                let order = [0, -3, 7, i32::MIN, i32::MAX][i as usize % 5];
                 let name = format!("job-{}", (i * 7919) % 1300);
-                (order, name_prefix(&name), i)
+                Key::new(order, name_prefix(&name), i)
             })
             .collect();
         let mut expected = keys.clone();
