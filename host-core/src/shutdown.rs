@@ -155,7 +155,7 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Summary, Vec<(Arc<str>, Ab
                 outcome,
                 runs: s.status.runs(),
                 failed_runs: s.status.failures(),
-                queue: handle.queues().stats(&s.name),
+                queue: handle.queues().stats(&s.name).map(Box::new),
             };
             summary.count(&entry);
             entry
