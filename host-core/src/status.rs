@@ -148,13 +148,13 @@ pub(crate) struct StatusCell {
     /// cell's padding.
     pub(crate) waker_taken: AtomicBool,
     runs: AtomicU64,
-    /// What only failures and restarts write, and a failure policy other than the default,
-    /// allocated when first needed: most services never fail, and every service carries this
-    /// cell for its whole life.
     /// Nanoseconds since the host's epoch, plus one; 0 means "none".
     last_start: AtomicU64,
     last_end: AtomicU64,
     next_run: AtomicU64,
+    /// What only failures and restarts write, and a failure policy other than the default,
+    /// allocated when first needed: most services never fail, and every service carries this
+    /// cell for its whole life.
     failed: OnceLock<Box<Failures>>,
     /// A periodic service's schedule, formatted only when a snapshot is taken (formatting every
     /// service's at start-up would cost more than the copy).
