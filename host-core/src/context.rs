@@ -80,8 +80,12 @@ impl ServiceShared {
             token.cancel();
         }
         // A `Cancelled` future waiting in the waker slot moves over to the token (which can now be
-        // cancelled by hand); for a periodic service, a spurious wake-up of its loop, once.
-        self.stop_waker.wake();
+        // cancelled by hand). Only then: a periodic loop keeps its waker in the slot until the
+        // stop takes it. Pairs with the fence in `Cancelled::poll`: either this sees the slot
+        // taken, or that future sees the token.
+        if self.status.waker_taken.load(std::sync::atomic::Ordering::Acquire) {
+            self.stop_waker.wake();
+        }
         token
     }
 

@@ -64,6 +64,8 @@ impl<J: Job> Body for Periodic<J> {
             // that run's deadline.
             let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
             let mut consecutive_failures = 0u32;
+            // Whether the stop's waker slot holds this task's waker (see the wait below).
+            let mut registered = false;
             // A singleton job's ticks come from the database clock; `None` for every other
             // job, whose only cost is the branch on it.
             // Boxed, like its claims and releases below: every periodic task is as large as its
@@ -110,9 +112,16 @@ impl<J: Job> Body for Periodic<J> {
                         if host.is_stopping() {
                             return Poll::Ready(true);
                         }
-                        ctx.shared.stop_waker.register(cx.waker());
-                        if host.is_stopping() {
-                            return Poll::Ready(true);
+                        // Once per loop: the task's waker stays in the slot until the stop takes
+                        // it (nothing else wakes a periodic service's slot), and a tokio task's
+                        // waker does not change between polls. Registering on every wait was two
+                        // atomic read-modify-writes and a flag load more per run.
+                        if !registered {
+                            ctx.shared.stop_waker.register(cx.waker());
+                            registered = true;
+                            if host.is_stopping() {
+                                return Poll::Ready(true);
+                            }
                         }
                         sleep.as_mut().poll(cx).map(|()| false)
                     })

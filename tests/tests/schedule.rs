@@ -627,3 +627,31 @@ async fn every_wait_of_a_hosted_service_sees_the_stop() {
     assert_eq!(rec.times("body saw the stop"), [secs(5)]);
     assert!(report.is_clean());
 }
+
+/// A periodic service's loop keeps its waker in the stop's slot between runs: a job that first asks
+/// for its token mid-life (which wakes a hosted service's waiting `cancelled()`) leaves it there,
+/// and the stop still ends the wait that follows at once, not at the next tick.
+#[tokio::test(start_paused = true)]
+async fn a_periodic_job_asking_for_its_token_is_still_stopped_at_once() {
+    let rec = Recorder::new();
+    let runs = rec.clone();
+    let job = move |ctx: Context, tick: Tick| {
+        let rec = runs.clone();
+        async move {
+            if tick.run() == 2 {
+                assert!(!ctx.token().is_cancelled());
+            }
+            rec.record("run");
+        }
+    };
+    let host = builder()
+        .service(Service::periodic("asks", Schedule::every(secs(10)), job))
+        .build()
+        .unwrap();
+    stop_after(&host.handle(), secs(15));
+    let started = tokio::time::Instant::now();
+    let report = host.run().await.unwrap();
+    assert_eq!(rec.times("run"), [secs(0), secs(10)]);
+    assert_eq!(started.elapsed(), secs(15), "the stop waited for the next tick");
+    assert!(report.is_clean());
+}
