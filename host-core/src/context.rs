@@ -49,10 +49,11 @@ pub(crate) struct ServiceShared {
     /// tree (linked under the parent's lock when made, unlinked when dropped).
     token: OnceLock<CancellationToken>,
     pub(crate) status: StatusCell,
-    /// Woken when the host stops, and when the token is made: what a periodic service waits on
-    /// between runs (see [`HostHandle::is_stopping`]); in a hosted service, what one
-    /// [`Cancelled`] future at a time waits on (`waker_taken`), so that a body awaiting
-    /// [`Context::cancelled`] costs no token either (`StatusCell::waker_taken`).
+    /// Woken when the host stops: what a periodic service waits on between runs (see
+    /// [`HostHandle::is_stopping`]), its loop's waker registered once; in a hosted service, what
+    /// one [`Cancelled`] future at a time waits on (`StatusCell::waker_taken`), so that a body
+    /// awaiting [`Context::cancelled`] costs no token either. Making the token wakes it too, but
+    /// only while such a future holds it.
     pub(crate) stop_waker: atomic_waker::AtomicWaker,
 }
 
@@ -75,7 +76,7 @@ impl ServiceShared {
         let token = self.token.get_or_init(CancellationToken::new);
         // Pairs with the fence in `HostHandle::cancel_services`: either the stop sees this token,
         // or this sees the stop.
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        std::sync::atomic::fence(Ordering::SeqCst);
         if self.host.is_stopping() {
             token.cancel();
         }
@@ -83,7 +84,7 @@ impl ServiceShared {
         // cancelled by hand). Only then: a periodic loop keeps its waker in the slot until the
         // stop takes it. Pairs with the fence in `Cancelled::poll`: either this sees the slot
         // taken, or that future sees the token.
-        if self.status.waker_taken.load(std::sync::atomic::Ordering::Acquire) {
+        if self.status.waker_taken.load(Ordering::Acquire) {
             self.stop_waker.wake();
         }
         token
