@@ -116,7 +116,17 @@ fn steady(imp: Imp, o: &Opts) -> Out {
     let p = probe::init(n, n);
     let mut out = Out::new("a", imp);
     runtime().block_on(async {
-        let started = imps::start(imp, p, n, period, o.num("macro", 1) == 1, o.num("spread", 1) == 1).await;
+        let names = imps::names(imp, n);
+        let started = imps::start(
+            imp,
+            p,
+            n,
+            period,
+            o.num("macro", 1) == 1,
+            o.num("spread", 1) == 1,
+            names,
+        )
+        .await;
         let mut running = started.running;
         running.drive(sleep(warmup)).await;
         let (t0, c0, w0) = (p.total_ticks(), Usage::now(), Instant::now());
@@ -184,8 +194,10 @@ fn idle(imp: Imp, o: &Opts) -> Out {
     runtime().block_on(async {
         sleep(Duration::from_millis(50)).await;
         let rss_pre = rss_bytes();
+        // Counted in the memory per job, not in the time (as in (e)).
+        let names = imps::names(imp, n);
         let t0 = Instant::now();
-        let started = imps::start(imp, p, n, period, false, false).await;
+        let started = imps::start(imp, p, n, period, false, false, names).await;
         let mut running = started.running;
         let ran = if imp.first_tick_at_start() {
             running.drive(all_ran(p, Duration::from_secs(60))).await
@@ -234,8 +246,10 @@ fn start_stop(imp: Imp, o: &Opts) -> Out {
     let mut out = Out::new("c", imp);
     runtime().block_on(async {
         let alive0 = alive_tasks();
+        // Counted in the memory per job, not in the time (as in (e)).
+        let names = imps::names(imp, n);
         let t0 = Instant::now();
-        let started = imps::start(imp, p, n, period, false, false).await;
+        let started = imps::start(imp, p, n, period, false, false, names).await;
         let t_started = Instant::now();
         // host: when its start loop is through (every service spawned).
         let phase_started = match &started.running {
@@ -316,8 +330,10 @@ fn scale(imp: Imp, o: &Opts) -> Out {
     runtime().block_on(async {
         sleep(Duration::from_millis(50)).await;
         let rss_pre = rss_bytes();
+        // Counted in the memory per job, not in the time (as in (e)).
+        let names = imps::names(imp, n);
         let t0 = Instant::now();
-        let started = imps::start(imp, p, n, period, false, false).await;
+        let started = imps::start(imp, p, n, period, false, false, names).await;
         let t_started = Instant::now();
         let mut running = started.running;
         let ran = if imp.first_tick_at_start() {

@@ -96,6 +96,7 @@ pub async fn start(
     period: Duration,
     with_macro: bool,
     spread: bool,
+    names: Vec<std::sync::Arc<str>>,
 ) -> Started {
     let phase = Phase { n, period, spread };
     match imp {
@@ -103,7 +104,7 @@ pub async fn start(
             running: baseline(probe, n, period, phase),
             macro_jobs: 0,
         },
-        Imp::Host => host(probe, n, period, with_macro, phase),
+        Imp::Host => host(probe, n, period, with_macro, phase, names),
         Imp::Tcs => Started {
             running: tcs(probe, n, imp.effective_period(period)).await,
             macro_jobs: 0,
@@ -112,6 +113,17 @@ pub async fn start(
             running: tgs(probe, n, period, phase),
             macro_jobs: 0,
         },
+    }
+}
+
+/// The names of host's `n` periodic services, made by the caller before its clock starts (as in
+/// (e): a name is the service's input, like its job, and `#[periodic]` names are static strings,
+/// not formatted at start); the other implementations name nothing (tokio-graceful-shutdown
+/// formats its subsystems' names itself).
+pub fn names(imp: Imp, n: usize) -> Vec<std::sync::Arc<str>> {
+    match imp {
+        Imp::Host => (0..n).map(|i| std::sync::Arc::from(format!("job-{i}"))).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -170,15 +182,22 @@ fn baseline(probe: &'static Probe, n: usize, period: Duration, phase: Phase) -> 
     Running::Baseline { token, handles }
 }
 
-fn host(probe: &'static Probe, n: usize, period: Duration, with_macro: bool, phase: Phase) -> Started {
+fn host(
+    probe: &'static Probe,
+    n: usize,
+    period: Duration,
+    with_macro: bool,
+    phase: Phase,
+    names: Vec<std::sync::Arc<str>>,
+) -> Started {
     // The macro jobs exist only once `#[host::periodic]` registers them for discovery.
     let n_macro = if with_macro { macro_jobs::registered().min(n) } else { 0 };
     let n_api = n - n_macro;
     macro_jobs::BASE.store(n_api, std::sync::atomic::Ordering::Relaxed);
-    let services = (0..n_api).map(|i| {
+    let services = names.into_iter().take(n_api).enumerate().map(|(i, name)| {
         let guard = probe.guard();
         host::Service::periodic(
-            format!("job-{i}"),
+            name,
             host::Schedule::every(period).initial_delay(phase.offset(i)),
             move |_ctx: host::Context, tick: host::Tick| {
                 let _ = &guard;
