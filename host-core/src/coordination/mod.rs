@@ -458,6 +458,7 @@ pub(crate) fn driver(schedule: &Schedule, ctx: &Context) -> Option<Driver> {
         catch_up: singleton.catch_up == CatchUp::Once,
         next: None,
         next_due: Instant::now(),
+        current: None,
     })
 }
 
@@ -536,6 +537,9 @@ pub(crate) struct Driver {
     next: Option<i64>,
     clock: Arc<DbClock>,
     next_due: Instant,
+    /// The lease of the run under way, claimed by the periodic loop: here rather than in the
+    /// loop's own state, which every periodic task carries (most jobs are not singletons).
+    pub(crate) current: Option<Lease>,
 }
 
 impl Driver {
