@@ -103,6 +103,43 @@ async fn starts_by_order_then_name_and_stops_in_reverse() {
     assert!(last_end < first_stop, "{names:?}");
 }
 
+/// A host large enough for the builder's radix sort, given its services out of order: the start
+/// hooks, the stop hooks and the report all follow (order, name).
+#[tokio::test(start_paused = true)]
+async fn a_large_host_starts_by_order_then_name_and_stops_in_reverse() {
+    let rec = Recorder::new();
+    let services: Vec<(i32, String)> = (0..3000)
+        .map(|i| ([0, -1, 2][i % 3], format!("my_app::jobs::job-{}", (i * 7919) % 3001)))
+        .collect();
+    let host = builder()
+        .services(
+            services
+                .iter()
+                .map(|(order, name)| Service::hosted(name.clone(), probe(&rec)).order(*order)),
+        )
+        .build()
+        .unwrap();
+    let mut expected = services;
+    expected.sort();
+    let expected: Vec<String> = expected.into_iter().map(|(_, name)| name).collect();
+    assert_eq!(host.service_names().collect::<Vec<_>>(), expected);
+    stop_after(&host.handle(), secs(1));
+    let report = host.run().await.unwrap();
+
+    let hooks = |hook: &str| -> Vec<String> {
+        rec.names()
+            .into_iter()
+            .filter_map(|n| n.strip_prefix(hook).map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(hooks("start "), expected);
+    let mut reversed = expected.clone();
+    reversed.reverse();
+    assert_eq!(hooks("stop "), reversed);
+    let reported: Vec<&str> = report.services.iter().map(|s| &*s.name).collect();
+    assert_eq!(reported, expected);
+}
+
 #[tokio::test(start_paused = true)]
 async fn start_hooks_run_in_sequence_and_bodies_do_not_delay_later_starts() {
     let rec = Recorder::new();
