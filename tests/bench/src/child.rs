@@ -413,3 +413,50 @@ fn hosted(imp: Imp, o: &Opts) -> Out {
     });
     out
 }
+
+/// (e) for the floor (`floor.rs`): the same clock, the same bodies, the same fields.
+pub fn hosted_floor(o: &Opts) {
+    let n = o.num("n", 100_000) as usize;
+    let p = probe::init(n, n);
+    let mut out = Out(Vec::new());
+    out.put("scenario", "e");
+    out.put("impl", "floor");
+    runtime().block_on(async {
+        sleep(Duration::from_millis(50)).await;
+        let rss_pre = rss_bytes();
+        let names: Vec<std::sync::Arc<str>> = (0..n).map(|i| std::sync::Arc::from(format!("svc-{i}"))).collect();
+        let t0 = Instant::now();
+        let services = names
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let body = crate::floor::Body {
+                    probe: p,
+                    i,
+                    _guard: p.guard(),
+                };
+                (name, Box::new(body) as Box<dyn crate::floor::Erased>)
+            })
+            .collect();
+        let running = crate::floor::start(services);
+        let t_started = Instant::now();
+        let ran = all_ran(p, Duration::from_secs(120)).await;
+        let rss = rss_bytes();
+        let ts = Instant::now();
+        running.request_stop();
+        let report = running.finish().await;
+        let t_done = Instant::now();
+        assert_eq!(report.len(), n);
+        out.put("n", n);
+        out.put("rss_per_job", (rss.saturating_sub(rss_pre)) / n.max(1) as u64);
+        out.ms("start_call_ms", t_started - t0);
+        out.put("jobs_ran", p.jobs_ran());
+        match ran {
+            Some(at) => out.ms("all_ran_ms", at - t0),
+            None => out.put("all_ran_ms", "timeout"),
+        }
+        out.ms("shutdown_ms", t_done - ts);
+        drop(report);
+    });
+    out.print();
+}

@@ -10,6 +10,7 @@
 //! hand-written `tokio::sync::mpsc` worker loop, in process.
 
 mod child;
+mod floor;
 mod imps;
 mod macro_jobs;
 mod parent;
@@ -21,6 +22,9 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("all") => parent::run(&args[1..]),
         Some("queue") => queue::run(&args[1..]),
+        Some("e") if args.get(1).is_some_and(|s| s == "floor") => {
+            child::hosted_floor(&child::Opts::parse(&args[2..]));
+        }
         Some(scenario @ ("a" | "b" | "c" | "d" | "e")) => {
             let imp = args
                 .get(1)
@@ -37,5 +41,6 @@ fn usage(msg: &str) -> ! {
     eprintln!("usage: host-bench all [--quick] [--reps N] [--scenarios a,b,c,d] [--impls baseline,host,tcs,tgs]");
     eprintln!("       host-bench queue [--items N] [--reps R] [--threads T]");
     eprintln!("       host-bench <a|b|c|d> <baseline|host|tcs|tgs> [--n N] [--period-ms MS] …");
+    eprintln!("       host-bench e floor [--n N]   (scenario e's floor: see src/floor.rs)");
     std::process::exit(2);
 }
