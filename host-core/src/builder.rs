@@ -369,36 +369,26 @@ impl Builder {
         }
         // Singleton jobs need coordination, and the coordination a valid configuration.
         crate::coordination::check(coordination.as_ref(), all.0.iter().map(|s| (&*s.name, s.schedule())))?;
-        let all = std::mem::take(&mut all.0);
-        let positions = start_order(&all);
+        let all = start_order(std::mem::take(&mut all.0));
         let origin = wall_origin.map(|wall| (wall, tokio::time::Instant::now()));
         let handle = HostHandle::new(origin, options.shutdown_timeout);
-        handle.queues().register(&all, &positions);
+        handle.queues().register(&all);
         if let Some(coordination) = coordination {
             handle.set_coordination(coordination);
         }
-        Ok(Host::new(all, positions, handle, options))
+        Ok(Host::new(all, handle, options))
     }
 }
 
-/// The start order: by `order`, then by name. Returns each service's position in it (the
-/// services themselves stay where they are: the host's run puts what it makes of each service at
-/// that position, reading the services one after another, rather than moving a whole service to
-/// a random place, which took most of a 100 000-service host's sort). Keys are sorted, and a
-/// name's first 16 bytes are compared as one integer, so that most comparisons never look at the
-/// strings.
-pub(crate) fn start_order(services: &[Service]) -> Vec<usize> {
-    let by_order_then_name = |a: &Service, b: &Service| (a.order, &a.name).cmp(&(b.order, &b.name));
-    let mut positions = vec![0; services.len()];
-    // More services than a `u32` counts cannot be held in memory; sorted by comparison, should
+/// Sorts the services into start order: by `order`, then by name. Keys are sorted, not the
+/// services (moving whole services dominated a host's build time), and a name's first 16 bytes
+/// are compared as one integer, so that most comparisons never look at the strings.
+fn start_order(mut services: Vec<Service>) -> Vec<Service> {
+    // More services than a `u32` counts cannot be held in memory; sorted as they are, should
     // it ever happen.
     if u32::try_from(services.len()).is_err() {
-        let mut order: Vec<usize> = (0..services.len()).collect();
-        order.sort_by(|&a, &b| by_order_then_name(&services[a], &services[b]));
-        for (position, index) in order.into_iter().enumerate() {
-            positions[index] = position;
-        }
-        return positions;
+        services.sort_by(|a, b| (a.order, &a.name).cmp(&(b.order, &b.name)));
+        return services;
     }
     let mut keys: Vec<Key> = services
         .iter()
@@ -423,21 +413,21 @@ pub(crate) fn start_order(services: &[Service]) -> Vec<usize> {
         }
         start = end;
     }
-    for (position, key) in keys.iter().enumerate() {
-        positions[key.at()] = position;
-    }
-    positions
-}
-
-/// The services in start order, from their positions in it ([`start_order`]).
-pub(crate) fn in_start_order<'a>(services: &'a [Service], positions: &[usize]) -> Vec<&'a Service> {
-    let mut ordered = vec![None; services.len()];
-    for (service, &position) in services.iter().zip(positions) {
-        if let Some(at) = ordered.get_mut(position) {
-            *at = Some(service);
+    // In place: follow each cycle of the permutation, swapping (no second vector of services,
+    // nor of indices: a key's index is overwritten once its service is in place).
+    for start in 0..keys.len() {
+        let mut at = start;
+        while keys[at].index != u32::MAX {
+            let from = keys[at].at();
+            keys[at].index = u32::MAX;
+            if from == start {
+                break;
+            }
+            services.swap(at, from);
+            at = from;
         }
     }
-    ordered.into_iter().flatten().collect()
+    services
 }
 
 /// A service's place in the start order: its order, its name's first 16 bytes (in two halves:
@@ -649,9 +639,8 @@ mod tests {
     fn assert_sorted_by_order_then_name(services: Vec<Service>) {
         let mut expected: Vec<(i32, String)> = services.iter().map(|s| (s.order, s.name.to_string())).collect();
         expected.sort();
-        let positions = start_order(&services);
-        let sorted: Vec<(i32, String)> = in_start_order(&services, &positions)
-            .into_iter()
+        let sorted: Vec<(i32, String)> = start_order(services)
+            .iter()
             .map(|s| (s.order, s.name.to_string()))
             .collect();
         assert_eq!(sorted, expected);

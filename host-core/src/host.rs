@@ -33,10 +33,7 @@ pub async fn run() -> Result<(), Error> {
 /// A configured host, ready to [`run`](Host::run).
 #[must_use = "a Host does nothing until `.run().await`"]
 pub struct Host {
-    /// As they were given (discovered ones first); `positions` puts them in start order.
     services: Vec<Service>,
-    /// Each service's position in the start order.
-    positions: Vec<usize>,
     handle: HostHandle,
     options: Options,
 }
@@ -48,10 +45,9 @@ impl Host {
         Builder::default()
     }
 
-    pub(crate) fn new(services: Vec<Service>, positions: Vec<usize>, handle: HostHandle, options: Options) -> Self {
+    pub(crate) fn new(services: Vec<Service>, handle: HostHandle, options: Options) -> Self {
         Host {
             services,
-            positions,
             handle,
             options,
         }
@@ -64,13 +60,13 @@ impl Host {
 
     /// The services in start order.
     pub fn service_names(&self) -> impl Iterator<Item = &str> {
-        self.services().map(|s| &*s.name)
+        self.services.iter().map(|s| &*s.name)
     }
 
     /// The services in start order, as configured (with the configuration overrides applied), to
     /// check or log what will run.
     pub fn services(&self) -> impl Iterator<Item = &Service> {
-        crate::builder::in_start_order(&self.services, &self.positions).into_iter()
+        self.services.iter()
     }
 
     /// Starts every service in order, runs until a stop is requested, then shuts down within the
@@ -107,7 +103,6 @@ impl Host {
     pub async fn run(self) -> Result<Report, Error> {
         let Host {
             services,
-            positions,
             handle,
             options,
         } = self;
@@ -137,28 +132,17 @@ impl Host {
             watchdog: watchdog.as_ref(),
         };
 
-        // Each service's shared state and slot, put at its position in the start order (the
-        // services are read one after another, as they were given).
         let count = services.len();
-        let mut shared: Vec<Option<Arc<ServiceShared>>> = vec![None; count];
-        let mut slots: Vec<Option<Box<dyn crate::slot::Slot>>> = std::iter::repeat_with(|| None).take(count).collect();
-        for (s, &position) in services.zip(&positions) {
-            let (Some(shared), Some(slot)) = (shared.get_mut(position), slots.get_mut(position)) else {
-                discard(s);
-                continue;
-            };
+        let mut shared = Vec::with_capacity(count);
+        let mut slots = Vec::with_capacity(count);
+        for s in services {
             let policy = s.failure_policy().unwrap_or(options.policy);
             // The status first, as it borrows the name (metrics labels).
             let status = StatusCell::new(&s.name, s.slot.kind(), s.schedule, policy);
-            *shared = Some(Arc::new(ServiceShared::new(s.name, handle.clone(), status)));
-            *slot = Some(s.slot);
+            shared.push(Arc::new(ServiceShared::new(s.name, handle.clone(), status)));
+            slots.push(s.slot);
         }
-        drop(positions);
-        let shared: Arc<[Arc<ServiceShared>]> = {
-            let mut all = Vec::with_capacity(count);
-            all.extend(shared.into_iter().flatten());
-            all.into()
-        };
+        let shared: Arc<[Arc<ServiceShared>]> = shared.into();
         handle.set_services(shared.clone());
         // READY, STATUS, STOPPING and the watchdog pings while this run lasts.
         #[cfg(feature = "systemd")]
@@ -172,7 +156,7 @@ impl Host {
         // The stop-hook turns of the services with hooks, by index in `tasks`.
         let mut turns = Vec::new();
         let mut failed_start = None;
-        let mut slots = slots.into_iter().flatten();
+        let mut slots = slots.into_iter();
         for (svc, slot) in shared.iter().zip(slots.by_ref()) {
             if handle.is_stop_requested() {
                 discard_slot(slot);
@@ -279,7 +263,7 @@ impl Host {
 impl std::fmt::Debug for Host {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Host")
-            .field("services", &self.services().collect::<Vec<_>>())
+            .field("services", &self.services)
             .field("shutdown_timeout", &self.options.shutdown_timeout)
             .finish_non_exhaustive()
     }

@@ -60,16 +60,9 @@ impl<T: Send + 'static> AnyQueue for Entry<T> {
 pub(crate) struct Queues(OnceLock<Box<[Arc<dyn AnyQueue>]>>);
 
 impl Queues {
-    /// Records the queues among `services` in start order (`positions`: each service's place in
-    /// it). Called once, by `Builder::build`.
-    pub(crate) fn register(&self, services: &[Service], positions: &[usize]) {
-        let mut queues: Vec<(usize, Arc<dyn AnyQueue>)> = services
-            .iter()
-            .zip(positions)
-            .filter_map(|(s, &position)| Some((position, s.queue.clone()?)))
-            .collect();
-        queues.sort_unstable_by_key(|&(position, _)| position);
-        let queues: Box<[Arc<dyn AnyQueue>]> = queues.into_iter().map(|(_, queue)| queue).collect();
+    /// Records the queues among `services` (called once, by `Builder::build`).
+    pub(crate) fn register(&self, services: &[Service]) {
+        let queues: Box<[Arc<dyn AnyQueue>]> = services.iter().filter_map(|s| s.queue.clone()).collect();
         // Set once per host: a second call (none today) would keep the first list.
         let _ = self.0.set(queues);
     }
