@@ -398,15 +398,17 @@ fn hosted(imp: Imp, o: &Opts) -> Out {
                 (None, at) => (None, at),
             },
         };
-        out.put("n", n);
-        out.put("rss_per_job", (rss.saturating_sub(rss_pre)) / n.max(1) as u64);
-        out.ms("start_call_ms", t_started - t0);
-        out.put("jobs_ran", p.jobs_ran());
-        match ran {
-            Some(at) => out.ms("all_ran_ms", at - t0),
-            None => out.put("all_ran_ms", "timeout"),
+        Hosted {
+            n,
+            jobs_ran: p.jobs_ran(),
+            rss: rss.saturating_sub(rss_pre),
+            t0,
+            t_started,
+            ran,
+            ts,
+            t_done,
         }
-        out.ms("shutdown_ms", t_done - ts);
+        .put(&mut out);
         if let Some(d) = report_ms {
             out.ms("report_shutdown_ms", d);
         }
@@ -447,16 +449,47 @@ pub fn hosted_floor(o: &Opts) {
         let report = running.finish().await;
         let t_done = Instant::now();
         assert_eq!(report.len(), n);
-        out.put("n", n);
-        out.put("rss_per_job", (rss.saturating_sub(rss_pre)) / n.max(1) as u64);
-        out.ms("start_call_ms", t_started - t0);
-        out.put("jobs_ran", p.jobs_ran());
-        match ran {
-            Some(at) => out.ms("all_ran_ms", at - t0),
-            None => out.put("all_ran_ms", "timeout"),
+        Hosted {
+            n,
+            jobs_ran: p.jobs_ran(),
+            rss: rss.saturating_sub(rss_pre),
+            t0,
+            t_started,
+            ran,
+            ts,
+            t_done,
         }
-        out.ms("shutdown_ms", t_done - ts);
+        .put(&mut out);
         drop(report);
     });
     out.print();
+}
+
+/// What (e) reports, for every implementation alike.
+struct Hosted {
+    n: usize,
+    jobs_ran: usize,
+    /// Bytes the run added to the process.
+    rss: u64,
+    /// Before the services are made; after the start call returned; when every body had run
+    /// (`None`: not within the limit); the stop request; when the caller resumed.
+    t0: Instant,
+    t_started: Instant,
+    ran: Option<Instant>,
+    ts: Instant,
+    t_done: Instant,
+}
+
+impl Hosted {
+    fn put(self, out: &mut Out) {
+        out.put("n", self.n);
+        out.put("rss_per_job", self.rss / self.n.max(1) as u64);
+        out.ms("start_call_ms", self.t_started - self.t0);
+        out.put("jobs_ran", self.jobs_ran);
+        match self.ran {
+            Some(at) => out.ms("all_ran_ms", at - self.t0),
+            None => out.put("all_ran_ms", "timeout"),
+        }
+        out.ms("shutdown_ms", self.t_done - self.ts);
+    }
 }
