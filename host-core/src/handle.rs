@@ -212,7 +212,10 @@ impl HostHandle {
         // made, or its maker sees the flag (and cancels it).
         std::sync::atomic::fence(Ordering::SeqCst);
         self.inner.stop.cancel();
-        for service in self.services().iter() {
+        // In reverse start order, the order the shutdown awaits them in: the last service woken is
+        // the first awaited, so the shutdown tears down the services that have ended while the
+        // others are still ending, rather than waiting for all of them first.
+        for service in self.services().iter().rev() {
             service.cancel();
         }
     }

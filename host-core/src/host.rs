@@ -78,9 +78,10 @@ impl Host {
     ///   already started are stopped in reverse order. A stop request during a start hook drops
     ///   that hook (the service never started).
     /// - **Run**: until SIGINT/SIGTERM, [`HostHandle::stop`], or a failure under `stop-host`.
-    /// - **Stop**: every token is cancelled at once, and the bodies end concurrently. In reverse
-    ///   start order, each service's stop hook runs once its own body has ended and every service
-    ///   started after it is done, so a hook never tears down what a later service may still use.
+    /// - **Stop**: every token is cancelled at once (the services woken in reverse start order),
+    ///   and the bodies end concurrently. In reverse start order, each service's stop hook runs
+    ///   once its own body has ended and every service started after it is done, so a hook never
+    ///   tears down what a later service may still use.
     ///   Bodies have three quarters of the shutdown timeout: whatever still runs then (a body that
     ///   ignores its token, a stop hook that does not return) is aborted and named, and the last
     ///   quarter is reserved for the stop hooks of the services started before it. At the timeout

@@ -103,6 +103,8 @@ pub(crate) async fn run(sd: Shutdown<'_>) -> (Report, Summary, Vec<(Arc<str>, Ab
             joined = &mut task.join => {
                 outcomes[i] = outcome(joined);
                 log_end(&shared[i], outcomes[i]);
+                // Its task torn down now, while later ones may still be ending.
+                tasks.truncate(i);
                 continue;
             }
             _ = &mut timer => {}

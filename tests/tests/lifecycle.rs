@@ -104,7 +104,7 @@ async fn starts_by_order_then_name_and_stops_in_reverse() {
 }
 
 /// A host large enough for the builder's radix sort, given its services out of order: the start
-/// hooks, the stop hooks and the report all follow (order, name).
+/// hooks, the stop hooks and the report all follow (order, name), and the bodies end in reverse.
 #[tokio::test(start_paused = true)]
 async fn a_large_host_starts_by_order_then_name_and_stops_in_reverse() {
     let rec = Recorder::new();
@@ -135,6 +135,8 @@ async fn a_large_host_starts_by_order_then_name_and_stops_in_reverse() {
     assert_eq!(hooks("start "), expected);
     let mut reversed = expected.clone();
     reversed.reverse();
+    // The stop wakes the bodies in reverse start order, the order the shutdown awaits them in.
+    assert_eq!(hooks("end "), reversed);
     assert_eq!(hooks("stop "), reversed);
     let reported: Vec<&str> = report.services.iter().map(|s| &*s.name).collect();
     assert_eq!(reported, expected);
