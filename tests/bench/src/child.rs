@@ -43,9 +43,12 @@ struct Out(Vec<(String, String)>);
 
 impl Out {
     fn new(scenario: &str, imp: Imp) -> Self {
+        Out::labelled(scenario, imp.name())
+    }
+    fn labelled(scenario: &str, imp: &str) -> Self {
         let mut o = Out(Vec::new());
         o.put("scenario", scenario);
-        o.put("impl", imp.name());
+        o.put("impl", imp);
         o
     }
     fn put(&mut self, k: &str, v: impl Display) {
@@ -90,10 +93,15 @@ pub fn run(scenario: &str, imp: Imp, opts: &Opts) {
         "b" => idle(imp, opts),
         "c" => start_stop(imp, opts),
         "d" => scale(imp, opts),
-        "e" => hosted(imp, opts),
+        "e" => hosted(Some(imp), opts),
         other => panic!("unknown scenario {other}"),
     };
     out.print();
+}
+
+/// Scenario (e) for its floor (`floor.rs`).
+pub fn run_floor(opts: &Opts) {
+    hosted(None, opts).print();
 }
 
 /// Waits until every expected job has run once; `None` after `limit`.
@@ -363,22 +371,25 @@ fn scale(imp: Imp, o: &Opts) -> Out {
     out
 }
 
-/// (e) `n` long-running bodies (hosted services without hooks, or spawned by hand): the time until
-/// every body runs, and the shutdown until the caller resumes.
-fn hosted(imp: Imp, o: &Opts) -> Out {
+/// (e) `n` long-running bodies (hosted services without hooks, or spawned by hand; `None`: the
+/// floor of `floor.rs`): the time until every body runs, and the shutdown until the caller resumes.
+fn hosted(imp: Option<Imp>, o: &Opts) -> Out {
     let n = o.num("n", 100_000) as usize;
     let p = probe::init(n, n);
-    let mut out = Out::new("e", imp);
+    let mut out = Out::labelled("e", imp.map_or("floor", Imp::name));
     runtime().block_on(async {
         sleep(Duration::from_millis(50)).await;
         let rss_pre = rss_bytes();
         // Counted in the memory per service, not in the time.
         let names = match imp {
-            Imp::Host => (0..n).map(|i| std::sync::Arc::from(format!("svc-{i}"))).collect(),
+            Some(Imp::Host) | None => (0..n).map(|i| std::sync::Arc::from(format!("svc-{i}"))).collect(),
             _ => Vec::new(),
         };
         let t0 = Instant::now();
-        let mut running = imps::start_hosted(imp, p, n, names);
+        let mut running = match imp {
+            Some(imp) => imps::start_hosted(imp, p, n, names),
+            None => imps::start_floor(p, names),
+        };
         let t_started = Instant::now();
         let ran = running.drive(all_ran(p, Duration::from_secs(120))).await;
         let rss = rss_bytes();
@@ -398,98 +409,18 @@ fn hosted(imp: Imp, o: &Opts) -> Out {
                 (None, at) => (None, at),
             },
         };
-        Hosted {
-            n,
-            jobs_ran: p.jobs_ran(),
-            rss: rss.saturating_sub(rss_pre),
-            t0,
-            t_started,
-            ran,
-            ts,
-            t_done,
+        out.put("n", n);
+        out.put("rss_per_job", (rss.saturating_sub(rss_pre)) / n.max(1) as u64);
+        out.ms("start_call_ms", t_started - t0);
+        out.put("jobs_ran", p.jobs_ran());
+        match ran {
+            Some(at) => out.ms("all_ran_ms", at - t0),
+            None => out.put("all_ran_ms", "timeout"),
         }
-        .put(&mut out);
+        out.ms("shutdown_ms", t_done - ts);
         if let Some(d) = report_ms {
             out.ms("report_shutdown_ms", d);
         }
     });
     out
-}
-
-/// (e) for the floor (`floor.rs`): the same clock, the same bodies, the same fields.
-pub fn hosted_floor(o: &Opts) {
-    let n = o.num("n", 100_000) as usize;
-    let p = probe::init(n, n);
-    let mut out = Out(Vec::new());
-    out.put("scenario", "e");
-    out.put("impl", "floor");
-    runtime().block_on(async {
-        sleep(Duration::from_millis(50)).await;
-        let rss_pre = rss_bytes();
-        let names: Vec<std::sync::Arc<str>> = (0..n).map(|i| std::sync::Arc::from(format!("svc-{i}"))).collect();
-        let t0 = Instant::now();
-        let services = names
-            .into_iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let body = crate::floor::Body {
-                    probe: p,
-                    i,
-                    _guard: p.guard(),
-                };
-                (name, Box::new(body) as Box<dyn crate::floor::Erased>)
-            })
-            .collect();
-        let running = crate::floor::start(services);
-        let t_started = Instant::now();
-        let ran = all_ran(p, Duration::from_secs(120)).await;
-        let rss = rss_bytes();
-        let ts = Instant::now();
-        running.request_stop();
-        let report = running.finish().await;
-        let t_done = Instant::now();
-        assert_eq!(report.len(), n);
-        Hosted {
-            n,
-            jobs_ran: p.jobs_ran(),
-            rss: rss.saturating_sub(rss_pre),
-            t0,
-            t_started,
-            ran,
-            ts,
-            t_done,
-        }
-        .put(&mut out);
-        drop(report);
-    });
-    out.print();
-}
-
-/// What (e) reports, for every implementation alike.
-struct Hosted {
-    n: usize,
-    jobs_ran: usize,
-    /// Bytes the run added to the process.
-    rss: u64,
-    /// Before the services are made; after the start call returned; when every body had run
-    /// (`None`: not within the limit); the stop request; when the caller resumed.
-    t0: Instant,
-    t_started: Instant,
-    ran: Option<Instant>,
-    ts: Instant,
-    t_done: Instant,
-}
-
-impl Hosted {
-    fn put(self, out: &mut Out) {
-        out.put("n", self.n);
-        out.put("rss_per_job", self.rss / self.n.max(1) as u64);
-        out.ms("start_call_ms", self.t_started - self.t0);
-        out.put("jobs_ran", self.jobs_ran);
-        match self.ran {
-            Some(at) => out.ms("all_ran_ms", at - self.t0),
-            None => out.put("all_ran_ms", "timeout"),
-        }
-        out.ms("shutdown_ms", self.t_done - self.ts);
-    }
 }

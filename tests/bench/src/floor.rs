@@ -28,6 +28,9 @@ use tokio::time::Instant;
 
 use crate::probe::{GROUP_API, Guard, Probe};
 
+/// A service's state once its body has returned (1 while it runs).
+pub const STOPPED: u8 = 2;
+
 /// What the host keeps per service for its whole life.
 pub struct Shared {
     name: Arc<str>,
@@ -72,7 +75,7 @@ impl Erased for Body {
             let body = body;
             body.probe.tick(body.i, GROUP_API, Instant::now());
             shared.stopped().await;
-            shared.state.store(2, Ordering::Release);
+            shared.state.store(STOPPED, Ordering::Release);
         })
     }
 }

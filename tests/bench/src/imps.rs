@@ -75,6 +75,8 @@ pub enum Running {
     Tcs {
         sched: tokio_cron_scheduler::JobScheduler,
     },
+    /// Scenario (e)'s floor (`floor.rs`).
+    Floor(crate::floor::Running),
     Tgs {
         token: CancellationToken,
         join: JoinHandle<Result<(), tokio_graceful_shutdown::errors::GracefulShutdownError>>,
@@ -311,6 +313,7 @@ impl Running {
             Running::Baseline { token, .. } | Running::Tgs { token, .. } => token.cancel(),
             Running::Host { handle, .. } => handle.stop(),
             Running::Tcs { sched } => sched.shutdown().await.expect("shutdown"),
+            Running::Floor(floor) => floor.request_stop(),
         }
     }
 
@@ -338,6 +341,12 @@ impl Running {
                 // Keep the scheduler alive like an application would (until it exits).
                 std::mem::forget(sched);
                 (None, Instant::now())
+            }
+            Running::Floor(floor) => {
+                let report = floor.finish().await;
+                let at = Instant::now();
+                assert!(report.iter().all(|(_, state)| *state == crate::floor::STOPPED));
+                (None, at)
             }
             Running::Tgs { join, .. } => {
                 let result = join.await;
@@ -409,4 +418,21 @@ pub fn start_hosted(imp: Imp, probe: &'static Probe, n: usize, names: Vec<std::s
         }
         Imp::Tcs | Imp::Tgs => panic!("scenario e compares host with the baseline only"),
     }
+}
+
+/// Scenario (e)'s floor (`floor.rs`): the same bodies as [`start_hosted`]'s, under `names`.
+pub fn start_floor(probe: &'static Probe, names: Vec<std::sync::Arc<str>>) -> Running {
+    let services = names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let body = crate::floor::Body {
+                probe,
+                i,
+                _guard: probe.guard(),
+            };
+            (name, Box::new(body) as Box<dyn crate::floor::Erased>)
+        })
+        .collect();
+    Running::Floor(crate::floor::start(services))
 }

@@ -23,7 +23,7 @@ fn main() {
         Some("all") => parent::run(&args[1..]),
         Some("queue") => queue::run(&args[1..]),
         Some("e") if args.get(1).is_some_and(|s| s == "floor") => {
-            child::hosted_floor(&child::Opts::parse(&args[2..]));
+            child::run_floor(&child::Opts::parse(&args[2..]));
         }
         Some(scenario @ ("a" | "b" | "c" | "d" | "e")) => {
             let imp = args
