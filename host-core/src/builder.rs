@@ -359,8 +359,7 @@ impl Builder {
             config.apply(s)?;
         }
         for s in &all.0 {
-            s.schedule
-                .as_ref()
+            s.schedule()
                 .map_or(Ok(()), crate::Schedule::validate)
                 .map_err(|source| Error::InvalidSchedule {
                     service: s.name.to_string(),

@@ -490,7 +490,7 @@ impl Config {
                         ),
                     ));
                 }
-                service.policy = Some(Box::new(FailurePolicy::Restart(restart)));
+                service.extras_mut().policy = Some(FailurePolicy::Restart(restart));
             }
             other => {
                 if let Some(origin) = restart_origin {
@@ -502,8 +502,8 @@ impl Config {
                     ));
                 }
                 match (other, &o.on_failure) {
-                    (Some(Policy::Ignore), Some(_)) => service.policy = Some(Box::new(FailurePolicy::Ignore)),
-                    (Some(Policy::StopHost), Some(_)) => service.policy = Some(Box::new(FailurePolicy::StopHost)),
+                    (Some(Policy::Ignore), Some(_)) => service.extras_mut().policy = Some(FailurePolicy::Ignore),
+                    (Some(Policy::StopHost), Some(_)) => service.extras_mut().policy = Some(FailurePolicy::StopHost),
                     _ => {}
                 }
             }
@@ -512,7 +512,7 @@ impl Config {
         if origins.is_empty() {
             return Ok(());
         }
-        let Some(schedule) = service.schedule.as_mut() else {
+        let Some(schedule) = service.schedule_mut() else {
             return Err(error(
                 origins[0],
                 "this is a schedule option, and the service is not periodic (it is a hosted service); remove it"

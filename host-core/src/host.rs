@@ -137,9 +137,9 @@ impl Host {
         let mut shared = Vec::with_capacity(count);
         let mut slots = Vec::with_capacity(count);
         for s in services {
-            let policy = s.failure_policy().unwrap_or(options.policy);
+            let (policy, schedule) = s.extras.map_or((None, None), |e| (e.policy, e.schedule));
             // The status first, as it borrows the name (metrics labels).
-            let status = StatusCell::new(&s.name, s.slot.kind(), s.schedule, policy);
+            let status = StatusCell::new(&s.name, s.slot.kind(), schedule, policy.unwrap_or(options.policy));
             shared.push(Arc::new(ServiceShared::new(s.name, handle.clone(), status)));
             slots.push(s.slot);
         }

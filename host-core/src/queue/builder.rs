@@ -223,7 +223,7 @@ where
         };
         let core = Core::new((tx, rx), handler, shared, retry, dead_letter, leftovers, drain_timeout);
         let mut service = Service::hosted(name, QueueService::new(core));
-        service.queue = Some(Arc::new(Entry::new(handle.clone())));
+        service.extras_mut().queue = Some(Arc::new(Entry::new(handle.clone())));
         (service, handle)
     }
 }
