@@ -3,10 +3,10 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Poll;
 
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::handle::HostHandle;
 use crate::status::StatusCell;
@@ -42,12 +42,12 @@ pub struct Context {
 pub(crate) struct ServiceShared {
     pub(crate) name: Arc<str>,
     pub(crate) host: HostHandle,
-    /// The service's own token, made when the service first asks for it: a service that never
+    /// The service's token, made when the service first asks for it: a service that never
     /// does costs no token (the host's stop reaches it through the flag and `stop_waker` below),
     /// one that does can be cancelled alone. Not a child of a host token: the stop cancels it
     /// directly (`HostHandle::cancel_services`), which spares every service a node in a shared
     /// tree (linked under the parent's lock when made, unlinked when dropped).
-    token: OnceLock<CancellationToken>,
+    token: OnceLock<Box<TokenCell>>,
     pub(crate) status: StatusCell,
     /// Woken when the host stops: what a periodic service waits on between runs (see
     /// [`HostHandle::is_stopping`]), its loop's waker registered once; in a hosted service, what
@@ -55,6 +55,46 @@ pub(crate) struct ServiceShared {
     /// awaiting [`Context::cancelled`] costs no token either. Making the token wakes it too, but
     /// only while such a future holds it.
     pub(crate) stop_waker: atomic_waker::AtomicWaker,
+}
+
+/// A service's token, and a wait on it that the [`Cancelled`] futures waiting on the token pass
+/// on to each other.
+struct TokenCell {
+    token: CancellationToken,
+    /// A wait on `token`, never polled: taken by a [`Cancelled`] future that waits on the token,
+    /// put back fresh when that future is dropped, so that a periodic run awaiting
+    /// `ctx.cancelled()` on every tick allocates nothing. Empty while in use: a second future
+    /// waiting at the same time allocates its own.
+    spare: Mutex<Option<TokenWait>>,
+}
+
+/// A wait on a token, boxed: [`Cancelled`] holds a pointer to it, not the 64-byte wait itself,
+/// and every hosted body that awaits `ctx.cancelled()` holds a `Cancelled` in its task.
+type TokenWait = Pin<Box<WaitForCancellationFutureOwned>>;
+
+impl TokenCell {
+    fn new(token: CancellationToken) -> Box<Self> {
+        Box::new(TokenCell {
+            token,
+            spare: Mutex::new(None),
+        })
+    }
+
+    /// A wait on the token: the spare, or a new one.
+    fn take_wait(&self) -> TokenWait {
+        let spare = self.spare.try_lock().ok().and_then(|mut spare| spare.take());
+        spare.unwrap_or_else(|| Box::pin(self.token.clone().cancelled_owned()))
+    }
+
+    /// Keeps `wait` as the spare, fresh (not registered with the token), unless there is one.
+    fn put_back(&self, mut wait: TokenWait) {
+        if let Ok(mut spare) = self.spare.try_lock()
+            && spare.is_none()
+        {
+            wait.set(self.token.clone().cancelled_owned());
+            *spare = Some(wait);
+        }
+    }
 }
 
 impl ServiceShared {
@@ -70,15 +110,19 @@ impl ServiceShared {
 
     /// The service's token, made on first use; cancelled at once if the host is stopping.
     fn token(&self) -> &CancellationToken {
-        if let Some(token) = self.token.get() {
-            return token;
+        &self.token_cell().token
+    }
+
+    fn token_cell(&self) -> &TokenCell {
+        if let Some(cell) = self.token.get() {
+            return cell;
         }
-        let token = self.token.get_or_init(CancellationToken::new);
+        let cell = self.token.get_or_init(|| TokenCell::new(CancellationToken::new()));
         // Pairs with the fence in `HostHandle::cancel_services`: either the stop sees this token,
         // or this sees the stop.
         std::sync::atomic::fence(Ordering::SeqCst);
         if self.host.is_stopping() {
-            token.cancel();
+            cell.token.cancel();
         }
         // A `Cancelled` future waiting in the waker slot moves over to the token (which can now be
         // cancelled by hand). Only then: a periodic loop keeps its waker in the slot until the
@@ -87,13 +131,13 @@ impl ServiceShared {
         if self.status.waker_taken.load(Ordering::Acquire) {
             self.stop_waker.wake();
         }
-        token
+        cell
     }
 
     /// The stop reaching this service: its token (if made) cancelled, its waker slot woken.
     pub(crate) fn cancel(&self) {
-        if let Some(token) = self.token.get() {
-            token.cancel();
+        if let Some(cell) = self.token.get() {
+            cell.token.cancel();
         }
         self.stop_waker.wake();
     }
@@ -101,7 +145,7 @@ impl ServiceShared {
     /// Whether the service must start nothing new: the host is stopping, or its token was
     /// cancelled by hand. An atomic load each, without making the token.
     pub(crate) fn is_stopped(&self) -> bool {
-        self.host.is_stopping() || self.token.get().is_some_and(CancellationToken::is_cancelled)
+        self.host.is_stopping() || self.token.get().is_some_and(|cell| cell.token.is_cancelled())
     }
 
     /// The span every log line of the service is in (created again where needed rather than kept
@@ -147,7 +191,7 @@ impl Context {
         Context {
             shared: Arc::new(ServiceShared {
                 // The same token: the worker's items are the service's.
-                token: OnceLock::from(self.shared.token().clone()),
+                token: OnceLock::from(TokenCell::new(self.shared.token().clone())),
                 ..ServiceShared::new(
                     Arc::clone(&self.shared.name),
                     self.shared.host.clone(),
@@ -184,9 +228,20 @@ impl Context {
     /// In a hosted service that has not asked for its [`token`](Context::token), the future
     /// waits without making one.
     pub fn cancelled(&self) -> Cancelled<'_> {
-        Cancelled {
-            wait: Wait::Start { ctx: self },
-        }
+        let shared = &*self.shared;
+        let wait = match (&self.run_token, shared.token.get()) {
+            // A run's own token: a wait of its own (the run allocated the token already).
+            (Some(token), _) => Some(Box::pin(token.clone().cancelled_owned())),
+            (None, Some(cell)) => Some(cell.take_wait()),
+            (None, None)
+                if shared.status.kind == crate::ServiceKind::Hosted
+                    && !shared.status.waker_taken.swap(true, Ordering::AcqRel) =>
+            {
+                None
+            }
+            (None, None) => Some(shared.token_cell().take_wait()),
+        };
+        Cancelled { ctx: self, wait }
     }
 
     /// Whether this service has been asked to stop.
@@ -213,88 +268,72 @@ impl std::fmt::Debug for Context {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The future of [`Context::cancelled`]: completes when the service must stop.
-    ///
-    /// In a hosted service, one such future at a time waits in the service's waker slot, woken by
-    /// the host's stop without a [`CancellationToken`] being made; any other, and every one in a
-    /// periodic service, waits on the service's token (made for it). Once the token exists (asked
-    /// for through [`Context::token`]), every future waits on it, so that cancelling it by hand
-    /// completes them all.
-    #[must_use = "futures do nothing unless polled"]
-    pub struct Cancelled<'a> {
-        // One enum, each state with the reference it needs: the future is no larger than the
-        // token's (it sits in every hosted body that awaits it).
-        #[pin]
-        wait: Wait<'a>,
-    }
-
-    impl<'a> PinnedDrop for Cancelled<'a> {
-        fn drop(this: Pin<&mut Self>) {
-            if let Wait::Slot { shared } = this.project().wait.as_ref().get_ref() {
-                shared.status.waker_taken.store(false, Ordering::Release);
-            }
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = WaitProj]
-    enum Wait<'a> {
-        Start { ctx: &'a Context },
-        // This future holds the service's waker slot.
-        Slot { shared: &'a ServiceShared },
-        Token { #[pin] cancelled: WaitForCancellationFuture<'a> },
-    }
+/// The future of [`Context::cancelled`]: completes when the service must stop.
+///
+/// In a hosted service, one such future at a time waits in the service's waker slot, woken by
+/// the host's stop without a [`CancellationToken`] being made; any other, and every one in a
+/// periodic service, waits on the service's token (made for it). Once the token exists (asked
+/// for through [`Context::token`]), every future waits on it, so that cancelling it by hand
+/// completes them all.
+#[must_use = "futures do nothing unless polled"]
+pub struct Cancelled<'a> {
+    ctx: &'a Context,
+    /// `None` while this future holds the service's waker slot; otherwise its wait on a token.
+    /// Two words in all: every hosted body that awaits it holds it in its task.
+    wait: Option<TokenWait>,
 }
 
 impl Future for Cancelled<'_> {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
-        let mut wait = self.project().wait;
-        loop {
-            let token = match wait.as_mut().project() {
-                WaitProj::Token { cancelled } => return cancelled.poll(cx),
-                WaitProj::Start { ctx } => {
-                    let ctx: &Context = ctx;
-                    let shared = &*ctx.shared;
-                    match (&ctx.run_token, shared.token.get()) {
-                        (Some(token), _) | (None, Some(token)) => token,
-                        (None, None)
-                            if shared.status.kind == crate::ServiceKind::Hosted
-                                && !shared.status.waker_taken.swap(true, Ordering::AcqRel) =>
-                        {
-                            wait.set(Wait::Slot { shared });
-                            continue;
-                        }
-                        (None, None) => shared.token(),
-                    }
-                }
-                WaitProj::Slot { shared } => {
-                    let shared: &ServiceShared = shared;
-                    if shared.host.is_stopping() {
-                        return Poll::Ready(());
-                    }
-                    shared.stop_waker.register(cx.waker());
-                    // Pairs with the fences of the stop (`HostHandle::cancel_services`) and of the
-                    // token's maker (`ServiceShared::token`): each sets its flag, then wakes the
-                    // slot; this registers, then reads both.
-                    std::sync::atomic::fence(Ordering::SeqCst);
-                    if shared.host.is_stopping() {
-                        return Poll::Ready(());
-                    }
-                    let Some(token) = shared.token.get() else {
-                        return Poll::Pending;
-                    };
-                    shared.status.waker_taken.store(false, Ordering::Release);
-                    token
-                }
-            };
-            wait.set(Wait::Token {
-                cancelled: token.cancelled(),
-            });
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        if let Some(wait) = &mut this.wait {
+            return wait.as_mut().poll(cx);
         }
+        let shared = &*this.ctx.shared;
+        if shared.host.is_stopping() {
+            return Poll::Ready(());
+        }
+        shared.stop_waker.register(cx.waker());
+        // Pairs with the fences of the stop (`HostHandle::cancel_services`) and of the token's
+        // maker (`ServiceShared::token_cell`): each sets its flag, then wakes the slot; this
+        // registers, then reads both.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if shared.host.is_stopping() {
+            return Poll::Ready(());
+        }
+        let Some(cell) = shared.token.get() else {
+            return Poll::Pending;
+        };
+        // The token exists (and may be cancelled by hand): wait on it from now on.
+        shared.status.waker_taken.store(false, Ordering::Release);
+        this.wait.insert(cell.take_wait()).as_mut().poll(cx)
+    }
+}
+
+impl Drop for Cancelled<'_> {
+    fn drop(&mut self) {
+        let shared = &*self.ctx.shared;
+        match self.wait.take() {
+            None => shared.status.waker_taken.store(false, Ordering::Release),
+            // A wait on the service's token goes back for the next future; a run's is dropped.
+            Some(wait) if self.ctx.run_token.is_none() => {
+                if let Some(cell) = shared.token.get() {
+                    cell.put_back(wait);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+impl std::fmt::Debug for Cancelled<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cancelled")
+            .field("service", &self.ctx.name())
+            .field("waker_slot", &self.wait.is_none())
+            .finish()
     }
 }
 

@@ -32,16 +32,26 @@ static GLOBAL: Counting = Counting;
 /// Allocation counts seen by service 0 at the start of runs 100 and 1 100.
 static SEEN: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
-async fn steady_state_allocations(schedule: impl Fn() -> Schedule) -> u64 {
+/// With `waits`, every run also waits on `ctx.cancelled()` (registered, then given up), as a job
+/// racing its work against the stop does.
+async fn steady_state_allocations(schedule: impl Fn() -> Schedule, waits: bool) -> u64 {
     SEEN.lock().unwrap().clear();
     SEEN.lock().unwrap().reserve(2);
     let services = (0..100).map(|i| {
-        let job = move |_: Context, tick: Tick| {
+        let job = move |ctx: Context, tick: Tick| {
             if i == 0 && (tick.run() == 100 || tick.run() == 1_100) {
                 let now = ALLOCATIONS.load(Relaxed);
                 SEEN.lock().unwrap().push(now);
             }
-            async {}
+            async move {
+                if waits {
+                    tokio::select! {
+                        biased;
+                        () = ctx.cancelled() => unreachable!("the host is not stopping"),
+                        () = tokio::task::yield_now() => {}
+                    }
+                }
+            }
         };
         Service::periodic(format!("job-{i}"), schedule(), job)
     });
@@ -99,20 +109,24 @@ async fn steady_state_allocations_injected() -> u64 {
 // One test: the counter is process-wide, so the cases must not run on parallel test threads.
 #[tokio::test(start_paused = true)]
 async fn a_thousand_ticks_allocate_nothing_in_every_schedule_mode() {
-    let fixed_rate = steady_state_allocations(|| Schedule::every(Duration::from_millis(10))).await;
+    let every = || Schedule::every(Duration::from_millis(10));
+    let fixed_rate = steady_state_allocations(every, false).await;
     assert_eq!(fixed_rate, 0, "100 services x 1 000 ticks allocated {fixed_rate} times");
     let with_jitter = || {
         Schedule::every(Duration::from_millis(10))
             .jitter(Duration::from_millis(3))
             .missed_ticks(MissedTicks::Burst)
     };
-    assert_eq!(steady_state_allocations(with_jitter).await, 0);
+    assert_eq!(steady_state_allocations(with_jitter, false).await, 0);
     assert_eq!(
-        steady_state_allocations(|| Schedule::fixed_delay(Duration::from_millis(10))).await,
+        steady_state_allocations(|| Schedule::fixed_delay(Duration::from_millis(10)), false).await,
         0
     );
-    let cron = steady_state_allocations(|| Schedule::cron("* * * * * *")).await;
+    let cron = steady_state_allocations(|| Schedule::cron("* * * * * *"), false).await;
     assert_eq!(cron, 0, "cron allocated {cron} times");
     let injected = steady_state_allocations_injected().await;
     assert_eq!(injected, 0, "an injected `Dep<T>` parameter allocated {injected} times");
+    // The runs' waits on the service's token take turns with one spare wait.
+    let waiting = steady_state_allocations(every, true).await;
+    assert_eq!(waiting, 0, "runs awaiting `ctx.cancelled()` allocated {waiting} times");
 }

@@ -655,3 +655,40 @@ async fn a_periodic_job_asking_for_its_token_is_still_stopped_at_once() {
     assert_eq!(started.elapsed(), secs(15), "the stop waited for the next tick");
     assert!(report.is_clean());
 }
+
+/// A periodic job's runs wait on the service's token through one spare wait that each run hands
+/// on to the next (so that none allocates): a wait given up at the end of every run leaves nothing
+/// behind, and the wait of the run under way when the host stops, or when the token is cancelled
+/// by hand, ends at once.
+#[tokio::test(start_paused = true)]
+async fn the_wait_a_periodic_run_hands_on_still_sees_the_stop_at_once() {
+    for by_hand in [false, true] {
+        let rec = Recorder::new();
+        let runs = rec.clone();
+        let job = move |ctx: Context, tick: Tick| {
+            let rec = runs.clone();
+            async move {
+                if by_hand && tick.run() == 10 {
+                    let token = ctx.token().clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(ms(250)).await;
+                        token.cancel();
+                    });
+                }
+                tokio::select! {
+                    () = ctx.cancelled() => rec.record("stopped"),
+                    () = tokio::time::sleep(ms(500)) => rec.record("ran"),
+                }
+            }
+        };
+        let host = builder()
+            .service(Service::periodic("waits", Schedule::every(secs(1)), job))
+            .build()
+            .unwrap();
+        stop_after(&host.handle(), ms(if by_hand { 20_000 } else { 9_250 }));
+        let report = host.run().await.unwrap();
+        assert_eq!(rec.times("ran").len(), 9, "by hand: {by_hand}");
+        assert_eq!(rec.times("stopped"), [ms(9_250)], "by hand: {by_hand}");
+        assert!(report.is_clean());
+    }
+}
