@@ -532,7 +532,7 @@ fn name_prefix(name: &str) -> u128 {
 /// failing) is the error.
 fn resolve(services: &mut [Service], provided: &Provided) -> Result<(), Error> {
     for service in services.iter_mut().filter(|s| s.slot.is_pending()) {
-        let placeholder: Box<dyn Slot> = Box::new(crate::slot::hosted(Resolved, None::<fn() -> Resolved>));
+        let placeholder: Box<dyn Slot> = Box::new(crate::slot::hosted(Resolved, crate::slot::Keep));
         let slot = std::mem::replace(&mut service.slot, placeholder);
         service.slot = slot.resolve(provided, &service.name).map_err(|error| match error {
             Unresolved::Missing(Missing { parameter, type_name }) => Error::MissingDependency {

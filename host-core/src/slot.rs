@@ -14,7 +14,8 @@ use crate::policy::FailurePolicy;
 use crate::schedule::Schedule;
 use crate::service::{HostedService, Job};
 use crate::status::ServiceKind;
-use crate::supervisor::{self, Body, Spawned, Started, Task};
+use crate::status::Stage;
+use crate::supervisor::{self, Body, Exit, Spawned, Started, Task};
 
 /// A named, configured service, ready to hand to [`Builder::service`](crate::Builder::service).
 ///
@@ -49,7 +50,7 @@ impl Service {
     /// restart.
     #[track_caller]
     pub fn hosted(name: impl Into<Arc<str>>, service: impl HostedService) -> Self {
-        Self::from_slot(name.into(), Box::new(hosted(service, None::<fn() -> _>)))
+        Self::from_slot(name.into(), Box::new(hosted(service, Keep)))
     }
 
     /// A [`HostedService`] built by `constructor`, now and again for every restart, so that a
@@ -64,7 +65,7 @@ impl Service {
         mut constructor: impl FnMut() -> S + Send + 'static,
     ) -> Self {
         let first = constructor();
-        Self::from_slot(name.into(), Box::new(hosted(first, Some(constructor))))
+        Self::from_slot(name.into(), Box::new(hosted(first, Construct(constructor))))
     }
 
     /// A periodic service: `job` runs on `schedule`, never overlapping itself.
@@ -201,20 +202,85 @@ impl<B: Body> Slot for B {
     }
 }
 
-/// A [`HostedService`] and, where it has one, the constructor a restart takes a fresh value from.
-struct Hosted<S, F> {
+/// A [`HostedService`], and how a restart gets its value.
+struct Hosted<S, R> {
     service: S,
-    constructor: Option<F>,
+    renew: R,
 }
 
-pub(crate) fn hosted<S: HostedService, F: FnMut() -> S + Send + 'static>(
-    service: S,
-    constructor: Option<F>,
-) -> impl Body {
-    Hosted { service, constructor }
+/// How a restart of a hosted service gets its value.
+pub(crate) trait Renew<S>: Send + 'static {
+    /// A fresh value, or `None` to run the same one again.
+    fn fresh(&mut self) -> Option<S>;
 }
 
-impl<S: HostedService, F: FnMut() -> S + Send + 'static> Body for Hosted<S, F> {
+/// A restart runs the same value again ([`Service::hosted`]): no room taken in the task.
+pub(crate) struct Keep;
+
+impl<S> Renew<S> for Keep {
+    fn fresh(&mut self) -> Option<S> {
+        None
+    }
+}
+
+/// A restart takes a fresh value from the constructor ([`Service::hosted_with`]).
+pub(crate) struct Construct<F>(pub(crate) F);
+
+impl<S, F: FnMut() -> S + Send + 'static> Renew<S> for Construct<F> {
+    fn fresh(&mut self) -> Option<S> {
+        Some((self.0)())
+    }
+}
+
+pub(crate) fn hosted<S: HostedService, R: Renew<S>>(service: S, renew: R) -> impl Body {
+    Hosted { service, renew }
+}
+
+/// A hosted body's run begins: stamped in its status.
+pub(crate) fn run_begins(ctx: &Context) {
+    ctx.status()
+        .run_started(ctx.host().epoch(), tokio::time::Instant::now());
+}
+
+/// A hosted body's run has ended with `result`: stamped, counted, recorded, a failure noted.
+pub(crate) fn run_ended(ctx: &Context, result: &Result<(), Failure>) {
+    let status = ctx.status();
+    status.run_ended(ctx.host().epoch(), tokio::time::Instant::now());
+    #[cfg(feature = "metrics")]
+    status.metrics.on_body_end(result.is_ok());
+    #[cfg(feature = "testing")]
+    if let Some(recorder) = ctx.host().recorder() {
+        let started = status
+            .last_start()
+            .instant(ctx.host().epoch())
+            .unwrap_or_else(tokio::time::Instant::now);
+        recorder.record(ctx.name_arc(), status.runs(), started, started, result);
+    }
+    if let Err(failure) = result {
+        status.failed(failure.to_string());
+    }
+}
+
+/// Runs a hosted body once, with panics caught and `busy` set while it is polled. A macro, not a
+/// function: a function's future would store the service and context references once more in
+/// every hosted task (see [`Hosted`]'s `lean`).
+macro_rules! run_hosted_body {
+    ($service:expr, $ctx:expr) => {{
+        let ctx: &Context = $ctx;
+        run_begins(ctx);
+        let result = 'run: {
+            let run = match panic::call_caught(|| $service.run(ctx)) {
+                Ok(run) => run,
+                Err(failure) => break 'run Err(failure),
+            };
+            panic::into_failure(panic::Caught::new(run, &ctx.status().busy).await)
+        };
+        run_ended(ctx, &result);
+        result
+    }};
+}
+
+impl<S: HostedService, R: Renew<S>> Body for Hosted<S, R> {
     const KIND: ServiceKind = ServiceKind::Hosted;
     const HOOKS: bool = S::HOOKS;
 
@@ -224,35 +290,20 @@ impl<S: HostedService, F: FnMut() -> S + Send + 'static> Body for Hosted<S, F> {
 
     #[expect(clippy::manual_async_fn, reason = "an async fn would store its arguments twice")]
     fn run_once<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), Failure>> + Send + 'a {
-        // Every hosted service's task holds this future for its whole life: nothing but the body's
-        // future is kept across the await (the start is the status's stamp, read back after).
-        async move {
-            ctx.status()
-                .run_started(ctx.host().epoch(), tokio::time::Instant::now());
-            let result = 'run: {
-                let run = match panic::call_caught(|| self.service.run(ctx)) {
-                    Ok(run) => run,
-                    Err(failure) => break 'run Err(failure),
-                };
-                panic::into_failure(panic::Caught::new(run, &ctx.status().busy).await)
-            };
-            let status = ctx.status();
-            status.run_ended(ctx.host().epoch(), tokio::time::Instant::now());
-            #[cfg(feature = "metrics")]
-            status.metrics.on_body_end(result.is_ok());
-            #[cfg(feature = "testing")]
-            if let Some(recorder) = ctx.host().recorder() {
-                let started = status
-                    .last_start()
-                    .instant(ctx.host().epoch())
-                    .unwrap_or_else(tokio::time::Instant::now);
-                recorder.record(ctx.name_arc(), status.runs(), started, started, &result);
-            }
-            if let Err(failure) = &result {
-                status.failed(failure.to_string());
-            }
-            result
-        }
+        async move { run_hosted_body!(self.service, ctx) }
+    }
+
+    /// Without hooks, the whole life in one `async` block, the body's run inlined: the layers of
+    /// the generic life (its loop awaiting [`run_once`](Body::run_once)) would each keep their own
+    /// references to the service and context across the run. The task of a small body then fits
+    /// tokio's 256-byte task cell rather than the 384-byte one.
+    fn lean(mut self, ctx: Context) -> impl Future<Output = Exit> + Send + 'static {
+        let shared = Arc::clone(&ctx.shared);
+        supervisor::Guarded::new(shared, async move {
+            ctx.status().set_stage(Stage::Body);
+            let exit = supervisor::supervised!(run_hosted_body!(self.service, &ctx), &mut self, &ctx);
+            supervisor::end(self, &ctx, exit)
+        })
     }
 
     fn stop<'a>(&'a mut self, ctx: &'a Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a {
@@ -260,11 +311,10 @@ impl<S: HostedService, F: FnMut() -> S + Send + 'static> Body for Hosted<S, F> {
     }
 
     fn renew(&mut self) -> Result<(), Failure> {
-        let Some(constructor) = &mut self.constructor else {
-            return Ok(());
-        };
-        let fresh = panic::call_caught(constructor)?;
-        panic::drop_caught(std::mem::replace(&mut self.service, fresh))
+        match panic::call_caught(|| self.renew.fresh())? {
+            Some(fresh) => panic::drop_caught(std::mem::replace(&mut self.service, fresh)),
+            None => Ok(()),
+        }
     }
 }
 
