@@ -508,14 +508,10 @@ where
         let Some(service) = &mut self.service else {
             return Ok(());
         };
-        let status = ctx.status();
-        let epoch = ctx.host().epoch();
-        status.run_started(epoch, tokio::time::Instant::now());
-        let result = panic::catch(|| service.run(ctx), &status.busy).await;
-        status.run_ended(epoch, tokio::time::Instant::now());
-        if let Err(failure) = &result {
-            status.failed(failure.to_string());
-        }
+        // Stamped, counted and recorded as every hosted body is.
+        crate::slot::run_begins(ctx);
+        let result = panic::catch(|| service.run(ctx), &ctx.status().busy).await;
+        crate::slot::run_ended(ctx, &result);
         result
     }
 

@@ -174,3 +174,36 @@ async fn a_job_with_an_injected_value_runs_in_the_kit_and_directly() {
     with_pool(alone.clone()).await;
     assert_eq!(alone.queries.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
+
+/// A hosted service built from provided values (`Service::hosted_from`, what
+/// `#[hosted_service(new = …)]` generates) has its body's runs recorded like any other's.
+#[tokio::test(start_paused = true)]
+async fn the_kit_records_the_body_of_a_hosted_service_built_from_provided_values() {
+    struct Pool;
+    struct Fails;
+    impl host::HostedService for Fails {
+        async fn run(&mut self, _ctx: &Context) -> Result<(), host::BoxError> {
+            tokio::time::sleep(secs(2)).await;
+            Err("the pool is gone".into())
+        }
+    }
+    fn connect(_pool: host::Dep<Pool>) -> Fails {
+        Fails
+    }
+    let mut host = TestHost::start(
+        Host::builder()
+            .discover(false)
+            .provide(Pool)
+            .on_failure(host::FailurePolicy::Ignore)
+            .service(Service::hosted_from("fails", connect)),
+    )
+    .await
+    .unwrap();
+    let t0 = host.started_at();
+    host.advance(secs(5)).await;
+    let runs = host.runs("fails");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!((runs[0].run, runs[0].started, runs[0].ended), (1, t0, t0 + secs(2)));
+    assert_eq!(runs[0].outcome, Err("the pool is gone".to_owned()));
+    host.stop().await.unwrap();
+}
