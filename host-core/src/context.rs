@@ -3,7 +3,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
+
+use once_cell::race::OnceBox;
 use std::task::Poll;
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
@@ -47,7 +49,7 @@ pub(crate) struct ServiceShared {
     /// one that does can be cancelled alone. Not a child of a host token: the stop cancels it
     /// directly (`HostHandle::cancel_services`), which spares every service a node in a shared
     /// tree (linked under the parent's lock when made, unlinked when dropped).
-    token: OnceLock<Box<TokenCell>>,
+    token: OnceBox<TokenCell>,
     pub(crate) status: StatusCell,
     /// Woken when the host stops: what a periodic service waits on between runs (see
     /// [`HostHandle::is_stopping`]), its loop's waker registered once; in a hosted service, what
@@ -102,7 +104,7 @@ impl ServiceShared {
         ServiceShared {
             name,
             host,
-            token: OnceLock::new(),
+            token: OnceBox::new(),
             status,
             stop_waker: atomic_waker::AtomicWaker::new(),
         }
@@ -191,7 +193,7 @@ impl Context {
         Context {
             shared: Arc::new(ServiceShared {
                 // The same token: the worker's items are the service's.
-                token: OnceLock::from(TokenCell::new(self.shared.token().clone())),
+                token: OnceBox::with_value(TokenCell::new(self.shared.token().clone())),
                 ..ServiceShared::new(
                     Arc::clone(&self.shared.name),
                     self.shared.host.clone(),

@@ -1,9 +1,11 @@
 //! The status snapshot: what every service is doing, read without slowing any of them.
 
 use crate::clock::Stamp;
+use std::sync::Mutex;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, OnceLock};
+
+use once_cell::race::OnceBox;
 
 use tokio::time::Instant;
 
@@ -155,7 +157,7 @@ pub(crate) struct StatusCell {
     /// What only failures and restarts write, and a failure policy other than the default,
     /// allocated when first needed: most services never fail, and every service carries this
     /// cell for its whole life.
-    failed: OnceLock<Box<Failures>>,
+    failed: OnceBox<Failures>,
     /// A periodic service's schedule, formatted only when a snapshot is taken (formatting every
     /// service's at start-up would cost more than the copy).
     schedule: Option<crate::Schedule>,
@@ -175,7 +177,7 @@ impl StatusCell {
     ) -> Self {
         #[cfg(not(feature = "metrics"))]
         let _ = name;
-        let failed = OnceLock::new();
+        let failed = OnceBox::new();
         if policy != crate::FailurePolicy::default() {
             let _ = failed.set(Box::new(Failures {
                 policy,

@@ -470,8 +470,9 @@ mod shared_size {
     #[test]
     fn a_services_shared_state_stays_small() {
         let size = std::mem::size_of::<crate::context::ServiceShared>();
-        // The metrics feature adds the service's metric handles.
-        let limit = if cfg!(feature = "metrics") { 272 } else { 160 };
+        // The metrics feature adds the service's metric handles. 160 / 272 before the token and
+        // the failure counters were one-word `OnceBox`es.
+        let limit = if cfg!(feature = "metrics") { 240 } else { 144 };
         assert!(size <= limit, "a service's shared state grew to {size} bytes");
         assert!(std::mem::size_of::<crate::Schedule>() <= 40);
         assert!(std::mem::size_of::<super::Spawned>() <= 8);
