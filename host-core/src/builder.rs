@@ -260,7 +260,7 @@ impl Builder {
             registered
                 .iter()
                 .map(|r| (r.name, r.location()))
-                .chain(services.0.iter().map(|s| (&*s.name, s.location)))
+                .chain(services.0.iter().map(|s| (&*s.name, s.location())))
         };
         // Names only (16 bytes a bucket, not 40 with each location): a host of 100 000 services
         // builds this table inside its start-up, and every page of it is touched once. The

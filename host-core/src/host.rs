@@ -133,17 +133,17 @@ impl Host {
             watchdog: watchdog.as_ref(),
         };
 
-        let count = services.len();
-        let mut shared = Vec::with_capacity(count);
-        let mut slots = Vec::with_capacity(count);
-        for s in services {
-            let (policy, schedule) = s.extras.map_or((None, None), |e| (e.policy, e.schedule));
-            // The status first, as it borrows the name (metrics labels).
-            let status = StatusCell::new(&s.name, s.slot.kind(), schedule, policy.unwrap_or(options.policy));
-            shared.push(Arc::new(ServiceShared::new(s.name, handle.clone(), status)));
-            slots.push(s.slot);
-        }
-        let shared: Arc<[Arc<ServiceShared>]> = shared.into();
+        let mut slots = Vec::with_capacity(services.len());
+        // Collected straight into the shared slice (one allocation of the exact length).
+        let shared: Arc<[Arc<ServiceShared>]> = services
+            .map(|s| {
+                let (policy, schedule) = s.extras.map_or((None, None), |e| (e.policy, e.schedule));
+                // The status first, as it borrows the name (metrics labels).
+                let status = StatusCell::new(&s.name, s.slot.kind(), schedule, policy.unwrap_or(options.policy));
+                slots.push(s.slot);
+                Arc::new(ServiceShared::new(s.name, handle.clone(), status))
+            })
+            .collect();
         handle.set_services(shared.clone());
         // READY, STATUS, STOPPING and the watchdog pings while this run lasts.
         #[cfg(feature = "systemd")]

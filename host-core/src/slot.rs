@@ -24,11 +24,13 @@ use crate::supervisor::{self, Body, Exit, Spawned, Started, Task};
 #[must_use = "a Service does nothing until it is given to `Host::builder().service(…)`"]
 pub struct Service {
     pub(crate) name: Arc<str>,
-    pub(crate) location: Location,
     pub(crate) order: i32,
     pub(crate) slot: Box<dyn Slot>,
+    /// Where the service was made (the caller of `Service::hosted`, `periodic`, …): one pointer
+    /// to a static. An attribute macro's position, recorded by [`at`](Self::at), is in `extras`.
+    caller: &'static std::panic::Location<'static>,
     /// What a plain hosted service leaves unset, behind one optional box: a host of 100 000
-    /// services holds, sorts and moves them inside its start-up, 72 bytes each rather than 128.
+    /// services holds, sorts and moves them inside its start-up, 56 bytes each rather than 128.
     pub(crate) extras: Option<Box<Extras>>,
 }
 
@@ -42,6 +44,8 @@ pub(crate) struct Extras {
     pub(crate) schedule: Option<Schedule>,
     /// Set when the service is a work queue, for [`HostHandle::queue`](crate::HostHandle::queue).
     pub(crate) queue: Option<Arc<dyn crate::queue::registry::AnyQueue>>,
+    /// The attribute macro's position, where one made the service.
+    pub(crate) location: Option<Location>,
 }
 
 impl Service {
@@ -98,9 +102,9 @@ impl Service {
     pub(crate) fn from_slot(name: Arc<str>, slot: Box<dyn Slot>) -> Self {
         Service {
             name,
-            location: std::panic::Location::caller().into(),
             order: 0,
             slot,
+            caller: std::panic::Location::caller(),
             extras: None,
         }
     }
@@ -122,7 +126,7 @@ impl Service {
     /// Overrides the recorded source location (used by the attribute macros).
     #[doc(hidden)]
     pub fn at(mut self, file: &'static str, line: u32, column: u32) -> Self {
-        self.location = Location { file, line, column };
+        self.extras_mut().location = Some(Location { file, line, column });
         self
     }
 
@@ -133,7 +137,10 @@ impl Service {
 
     /// Where the service was defined.
     pub fn location(&self) -> Location {
-        self.location
+        match self.extras.as_ref().and_then(|e| e.location) {
+            Some(location) => location,
+            None => self.caller.into(),
+        }
     }
 
     /// Hosted or periodic.
@@ -163,7 +170,7 @@ impl fmt::Debug for Service {
             .field("name", &self.name)
             .field("kind", &self.kind())
             .field("order", &self.order)
-            .field("location", &self.location)
+            .field("location", &self.location())
             .finish_non_exhaustive()
     }
 }
@@ -324,7 +331,32 @@ mod tests {
     #[test]
     fn a_service_stays_small() {
         let size = std::mem::size_of::<super::Service>();
-        // 128 bytes while the policy, schedule and queue were fields of their own.
-        assert!(size <= 72, "a Service grew to {size} bytes");
+        // 128 bytes while the policy, schedule and queue were fields of their own, 72 while the
+        // location was inline.
+        assert!(size <= 56, "a Service grew to {size} bytes");
+    }
+
+    struct Idle;
+
+    impl crate::HostedService for Idle {
+        async fn run(&mut self, _ctx: &crate::Context) -> Result<(), crate::BoxError> {
+            Ok(())
+        }
+    }
+
+    /// The location is the caller's, or the one an attribute macro records with `at`.
+    #[test]
+    fn a_service_knows_where_it_was_made() {
+        let (service, line) = (super::Service::hosted("idle", Idle), line!());
+        let location = service.location();
+        assert_eq!((location.file, location.line), (file!(), line));
+        let service = service.at("src/jobs.rs", 12, 5);
+        let at = crate::Location {
+            file: "src/jobs.rs",
+            line: 12,
+            column: 5,
+        };
+        assert_eq!(service.location(), at);
+        assert!(format!("{service:?}").contains("src/jobs.rs"), "{service:?}");
     }
 }
