@@ -137,9 +137,9 @@ impl Host {
         // Collected straight into the shared slice (one allocation of the exact length).
         let shared: Arc<[Arc<ServiceShared>]> = services
             .map(|s| {
-                let (policy, schedule) = s.extras.map_or((None, None), |e| (e.policy, e.schedule));
+                let policy = s.extras.and_then(|e| e.policy).unwrap_or(options.policy);
                 // The status first, as it borrows the name (metrics labels).
-                let status = StatusCell::new(&s.name, s.slot.kind(), schedule, policy.unwrap_or(options.policy));
+                let status = StatusCell::new(&s.name, s.slot.kind(), s.schedule, policy);
                 slots.push(s.slot);
                 Arc::new(ServiceShared::new(s.name, handle.clone(), status))
             })

@@ -174,7 +174,7 @@ impl StatusCell {
     pub(crate) fn new(
         name: &str,
         kind: ServiceKind,
-        schedule: Option<crate::Schedule>,
+        schedule: Option<Box<crate::Schedule>>,
         policy: crate::FailurePolicy,
     ) -> Self {
         #[cfg(not(feature = "metrics"))]
@@ -197,7 +197,7 @@ impl StatusCell {
             last_end: AtomicU64::new(0),
             next_run: AtomicU64::new(0),
             failed,
-            schedule: schedule.map(Box::new),
+            schedule,
             #[cfg(feature = "metrics")]
             metrics: crate::metrics::ServiceMetrics::new(name),
             coordination: AtomicU8::new(0),
