@@ -277,6 +277,11 @@ impl std::fmt::Debug for Context {
 /// periodic service, waits on the service's token (made for it). Once the token exists (asked
 /// for through [`Context::token`]), every future waits on it, so that cancelling it by hand
 /// completes them all.
+///
+/// It is two words: the wait on a token is boxed, once per service, and handed from one future
+/// to the next, so that a periodic job awaiting `ctx.cancelled()` in every run allocates nothing
+/// (only a future waiting while another one does, or one on a run's own token under a
+/// `timeout`, allocates its own).
 #[must_use = "futures do nothing unless polled"]
 pub struct Cancelled<'a> {
     ctx: &'a Context,
