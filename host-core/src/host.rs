@@ -136,10 +136,12 @@ impl Host {
         let mut slots = Vec::with_capacity(services.len());
         // Collected straight into the shared slice (one allocation of the exact length).
         let shared: Arc<[Arc<ServiceShared>]> = services
-            .map(|s| {
+            .map(|mut s| {
                 let policy = s.extras.and_then(|e| e.policy).unwrap_or(options.policy);
+                // Boxed here, beside the shared state, both kept for the host's life.
+                let schedule = s.slot.take_schedule().map(Box::new);
                 // The status first, as it borrows the name (metrics labels).
-                let status = StatusCell::new(&s.name, s.slot.kind(), s.schedule, policy);
+                let status = StatusCell::new(&s.name, s.slot.kind(), schedule, policy);
                 slots.push(s.slot);
                 Arc::new(ServiceShared::new(s.name, handle.clone(), status))
             })

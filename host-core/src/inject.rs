@@ -34,10 +34,9 @@ use std::sync::Arc;
 use crate::context::Context;
 use crate::error::{BoxError, Failure};
 use crate::panic;
-use crate::periodic::Periodic;
 use crate::schedule::Schedule;
 use crate::service::{HostedService, Job};
-use crate::slot::{Service, Slot};
+use crate::slot::{PeriodicSlot, Service, Slot};
 use crate::status::ServiceKind;
 use crate::supervisor::{Body, Spawned, Started, Task};
 
@@ -377,10 +376,11 @@ pub(crate) enum Unresolved {
 type Check = Box<dyn Fn(&Provided) -> Result<(), Missing> + Send>;
 type Resolve = Box<dyn FnOnce(&Provided, &str) -> Result<Box<dyn Slot>, Unresolved> + Send>;
 
-/// A service whose parameters are resolved by the builder: until then, its kind.
+/// A service whose parameters are resolved by the builder: until then, its kind (and a periodic
+/// one's schedule, handed to the slot it resolves to).
 pub(crate) enum Pending {
     Hosted(Check, Resolve),
-    Periodic(Check, Resolve),
+    Periodic(Check, Resolve, Option<Schedule>),
 }
 
 impl Pending {
@@ -389,7 +389,7 @@ impl Pending {
     }
 
     pub(crate) fn periodic(check: Check, resolve: Resolve) -> Box<dyn Slot> {
-        Box::new(Pending::Periodic(check, resolve))
+        Box::new(Pending::Periodic(check, resolve, None))
     }
 }
 
@@ -413,7 +413,41 @@ impl Slot for Pending {
 
     fn resolve(self: Box<Self>, provided: &Provided, name: &str) -> Result<Box<dyn Slot>, Unresolved> {
         match *self {
-            Pending::Hosted(_, resolve) | Pending::Periodic(_, resolve) => resolve(provided, name),
+            Pending::Hosted(_, resolve) => resolve(provided, name),
+            Pending::Periodic(_, resolve, schedule) => {
+                let mut slot = resolve(provided, name)?;
+                if let Some(schedule) = schedule {
+                    slot.set_schedule(schedule);
+                }
+                Ok(slot)
+            }
+        }
+    }
+
+    fn schedule(&self) -> Option<&Schedule> {
+        match self {
+            Pending::Periodic(_, _, schedule) => schedule.as_ref(),
+            Pending::Hosted(..) => None,
+        }
+    }
+
+    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
+        match self {
+            Pending::Periodic(_, _, schedule) => schedule.as_mut(),
+            Pending::Hosted(..) => None,
+        }
+    }
+
+    fn set_schedule(&mut self, new: Schedule) {
+        if let Pending::Periodic(_, _, schedule) = self {
+            *schedule = Some(new);
+        }
+    }
+
+    fn take_schedule(&mut self) -> Option<Schedule> {
+        match self {
+            Pending::Periodic(_, _, schedule) => schedule.take(),
+            Pending::Hosted(..) => None,
         }
     }
 
@@ -626,7 +660,7 @@ impl Service {
             let job = factory
                 .build(provided, std::any::type_name::<F>())
                 .map_err(Unresolved::Missing)?;
-            Ok(Box::new(Periodic::new(job)))
+            Ok(Box::new(PeriodicSlot::new(job)))
         });
         let check: Check = Box::new(|provided| F::check(provided, std::any::type_name::<F>()));
         Service::from_slot(name.into(), Pending::periodic(check, resolve)).with_schedule(schedule)
@@ -764,7 +798,7 @@ pub(crate) fn periodic_fn<J: Job>(
 ) -> Service {
     let resolve: Resolve = Box::new(move |provided, _| {
         let job = build(provided).map_err(Unresolved::Missing)?;
-        Ok(Box::new(Periodic::new(job)))
+        Ok(Box::new(PeriodicSlot::new(job)))
     });
     let check: Check = Box::new(move |provided| build(provided).map(drop));
     Service::from_slot(name.into(), Pending::periodic(check, resolve)).with_schedule(schedule)

@@ -29,12 +29,9 @@ pub struct Service {
     /// Where the service was made (the caller of `Service::hosted`, `periodic`, …): one pointer
     /// to a static. An attribute macro's position, recorded by [`at`](Self::at), is in `extras`.
     caller: &'static std::panic::Location<'static>,
-    /// A periodic service's schedule: here rather than in the slot, so that one copy serves the
-    /// configuration, the status snapshot and the loop. Boxed: a hosted service has none, and the
-    /// box moves on into the service's status as it is.
-    pub(crate) schedule: Option<Box<Schedule>>,
     /// What most services leave unset, behind one optional box: a host of 100 000 services holds,
-    /// sorts and moves them inside its start-up, 64 bytes each rather than 128.
+    /// sorts and moves them inside its start-up, 56 bytes each rather than 128. (A periodic
+    /// service's schedule is in its slot's box.)
     pub(crate) extras: Option<Box<Extras>>,
 }
 
@@ -76,11 +73,11 @@ impl Service {
     /// A periodic service: `job` runs on `schedule`, never overlapping itself.
     #[track_caller]
     pub fn periodic(name: impl Into<Arc<str>>, schedule: Schedule, job: impl Job) -> Self {
-        Self::from_slot(name.into(), Box::new(Periodic::new(job))).with_schedule(schedule)
+        Self::from_slot(name.into(), Box::new(PeriodicSlot::new(job))).with_schedule(schedule)
     }
 
     pub(crate) fn with_schedule(mut self, schedule: Schedule) -> Self {
-        self.schedule = Some(Box::new(schedule));
+        self.slot.set_schedule(schedule);
         self
     }
 
@@ -91,7 +88,7 @@ impl Service {
 
     /// The schedule, to be changed by the configuration.
     pub(crate) fn schedule_mut(&mut self) -> Option<&mut Schedule> {
-        self.schedule.as_deref_mut()
+        self.slot.schedule_mut()
     }
 
     /// The work queue this service is, if it is one.
@@ -106,7 +103,6 @@ impl Service {
             order: 0,
             slot,
             caller: std::panic::Location::caller(),
-            schedule: None,
             extras: None,
         }
     }
@@ -152,7 +148,7 @@ impl Service {
 
     /// The schedule of a periodic service.
     pub fn schedule(&self) -> Option<&Schedule> {
-        self.schedule.as_deref()
+        self.slot.schedule()
     }
 
     /// Its start order (see [`order`](Self::order)).
@@ -190,6 +186,68 @@ pub(crate) trait Slot: Send + 'static {
     /// Whether every injected value is provided, constructing nothing.
     fn check(&self, provided: &Provided) -> Result<(), Missing>;
     fn spawn(self: Box<Self>, task: Task) -> (Spawned, Started);
+    /// A periodic service's schedule, carried in its slot's box until the service's status takes
+    /// it (`take_schedule`), so that the builder's `Service` needs no room for it and no box of
+    /// its own: one would stay alive between the slot boxes that the spawns free, and keep glibc
+    /// from reusing their memory. A hosted service has none.
+    fn schedule(&self) -> Option<&Schedule> {
+        None
+    }
+    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
+        None
+    }
+    /// Sets the schedule of a periodic slot; nothing for a hosted one.
+    fn set_schedule(&mut self, _schedule: Schedule) {}
+    fn take_schedule(&mut self) -> Option<Schedule> {
+        None
+    }
+}
+
+/// A periodic service as the builder holds it: its job and its schedule. At spawn the job alone
+/// moves into the task, the schedule having gone to the status.
+pub(crate) struct PeriodicSlot<J> {
+    job: J,
+    schedule: Option<Schedule>,
+}
+
+impl<J: Job> PeriodicSlot<J> {
+    pub(crate) fn new(job: J) -> Self {
+        PeriodicSlot { job, schedule: None }
+    }
+}
+
+impl<J: Job> Slot for PeriodicSlot<J> {
+    fn kind(&self) -> ServiceKind {
+        ServiceKind::Periodic
+    }
+
+    fn resolve(self: Box<Self>, _: &Provided, _: &str) -> Result<Box<dyn Slot>, Unresolved> {
+        Ok(self)
+    }
+
+    fn check(&self, _: &Provided) -> Result<(), Missing> {
+        Ok(())
+    }
+
+    fn spawn(self: Box<Self>, task: Task) -> (Spawned, Started) {
+        supervisor::spawn(Periodic::new(self.job), task)
+    }
+
+    fn schedule(&self) -> Option<&Schedule> {
+        self.schedule.as_ref()
+    }
+
+    fn schedule_mut(&mut self) -> Option<&mut Schedule> {
+        self.schedule.as_mut()
+    }
+
+    fn set_schedule(&mut self, schedule: Schedule) {
+        self.schedule = Some(schedule);
+    }
+
+    fn take_schedule(&mut self) -> Option<Schedule> {
+        self.schedule.take()
+    }
 }
 
 impl<B: Body> Slot for B {
@@ -335,7 +393,7 @@ mod tests {
         let size = std::mem::size_of::<super::Service>();
         // 128 bytes while the policy, schedule and queue were fields of their own, 72 while the
         // location was inline.
-        assert!(size <= 64, "a Service grew to {size} bytes");
+        assert!(size <= 56, "a Service grew to {size} bytes");
     }
 
     struct Idle;
