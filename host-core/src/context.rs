@@ -4,10 +4,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-
-use once_cell::race::OnceBox;
 use std::task::Poll;
 
+use once_cell::race::OnceBox;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::handle::HostHandle;
@@ -70,7 +69,7 @@ struct TokenCell {
     spare: Mutex<Option<TokenWait>>,
 }
 
-/// A wait on a token, boxed: [`Cancelled`] holds a pointer to it, not the 64-byte wait itself,
+/// A wait on a token, boxed: [`Cancelled`] holds a pointer to it, not the 72-byte wait itself,
 /// and every hosted body that awaits `ctx.cancelled()` holds a `Cancelled` in its task.
 type TokenWait = Pin<Box<WaitForCancellationFutureOwned>>;
 

@@ -431,6 +431,7 @@ impl Slot for Pending {
         }
     }
 
+    #[cfg(feature = "config")]
     fn schedule_mut(&mut self) -> Option<&mut Schedule> {
         match self {
             Pending::Periodic(_, _, schedule) => schedule.as_mut(),

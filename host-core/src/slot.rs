@@ -87,6 +87,7 @@ impl Service {
     }
 
     /// The schedule, to be changed by the configuration.
+    #[cfg(feature = "config")]
     pub(crate) fn schedule_mut(&mut self) -> Option<&mut Schedule> {
         self.slot.schedule_mut()
     }
@@ -193,6 +194,7 @@ pub(crate) trait Slot: Send + 'static {
     fn schedule(&self) -> Option<&Schedule> {
         None
     }
+    #[cfg(feature = "config")]
     fn schedule_mut(&mut self) -> Option<&mut Schedule> {
         None
     }
@@ -237,6 +239,7 @@ impl<J: Job> Slot for PeriodicSlot<J> {
         self.schedule.as_ref()
     }
 
+    #[cfg(feature = "config")]
     fn schedule_mut(&mut self) -> Option<&mut Schedule> {
         self.schedule.as_mut()
     }
