@@ -465,6 +465,36 @@ mod tests {
 }
 
 #[cfg(test)]
+mod guarded {
+    use super::*;
+
+    /// A panic that escapes a service's own catching (only a host bug could) ends its task as the
+    /// service's failure, recorded and reported at once, the host asked to stop.
+    #[tokio::test]
+    async fn a_panic_escaping_the_supervision_is_the_services_failure() {
+        let ctx = crate::testing_ctx();
+        let task = Guarded::new(Arc::clone(&ctx.shared), async {
+            if ctx.name() == "x" {
+                panic!("a host bug");
+            }
+            Exit::Stopped
+        });
+        assert_eq!(task.await, Exit::Failed);
+        assert_eq!(ctx.status().state(), State::Failed);
+        assert_eq!(ctx.status().stage(), Stage::Done);
+        let failures = ctx.host().take_failures();
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].service, "x");
+        assert!(
+            failures[0].failure.to_string().contains("a host bug"),
+            "{}",
+            failures[0].failure
+        );
+        assert!(ctx.host().is_stop_requested());
+    }
+}
+
+#[cfg(test)]
 mod shared_size {
     /// Every service holds one of these for the host's whole life: memory per service.
     #[test]
