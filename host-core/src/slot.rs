@@ -184,8 +184,11 @@ pub(crate) trait Slot: Send + 'static {
     fn is_pending(&self) -> bool {
         false
     }
-    /// Whether every injected value is provided, constructing nothing.
-    fn check(&self, provided: &Provided) -> Result<(), Missing>;
+    /// Whether every injected value is provided, constructing nothing (a slot without injected
+    /// values has none to miss).
+    fn check(&self, _provided: &Provided) -> Result<(), Missing> {
+        Ok(())
+    }
     fn spawn(self: Box<Self>, task: Task) -> (Spawned, Started);
     /// A periodic service's schedule, carried in its slot's box until the service's status takes
     /// it (`take_schedule`), so that the builder's `Service` needs no room for it and no box of
@@ -227,10 +230,6 @@ impl<J: Job> Slot for PeriodicSlot<J> {
         Ok(self)
     }
 
-    fn check(&self, _: &Provided) -> Result<(), Missing> {
-        Ok(())
-    }
-
     fn spawn(self: Box<Self>, task: Task) -> (Spawned, Started) {
         supervisor::spawn(Periodic::new(self.job), task)
     }
@@ -260,10 +259,6 @@ impl<B: Body> Slot for B {
 
     fn resolve(self: Box<Self>, _: &Provided, _: &str) -> Result<Box<dyn Slot>, Unresolved> {
         Ok(self)
-    }
-
-    fn check(&self, _: &Provided) -> Result<(), Missing> {
-        Ok(())
     }
 
     fn spawn(self: Box<Self>, task: Task) -> (Spawned, Started) {

@@ -1,9 +1,8 @@
 //! The status snapshot: what every service is doing, read without slowing any of them.
 
 use crate::clock::Stamp;
-use std::sync::Mutex;
-use std::sync::PoisonError;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, PoisonError};
 
 use once_cell::race::OnceBox;
 
