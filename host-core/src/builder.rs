@@ -256,59 +256,51 @@ impl Builder {
         } else {
             Vec::new()
         };
-        let entries = || {
-            registered
-                .iter()
-                .map(|r| (r.name, r.location()))
-                .chain(services.0.iter().map(|s| (&*s.name, s.location())))
+        // Every name, registered or added by hand, sorted once: the duplicate check, the lookups
+        // of `only` and `except`, the list of known names, and (when every service is kept) the
+        // start order's ranking by name all read this. A host of 100 000 services builds it inside
+        // its start-up, so it is not also a hash set of the names.
+        let count = registered.len() + services.0.len();
+        let name_of = |at: usize| match registered.get(at) {
+            Some(r) => r.name,
+            None => &*services.0[at - registered.len()].name,
         };
-        // Names only (16 bytes a bucket, not 40 with each location): a host of 100 000 services
-        // builds this table inside its start-up, and every page of it is touched once. The
-        // first location of a duplicate is looked up again on the error path.
-        let mut seen: HashSet<&str, foldhash::fast::RandomState> =
-            HashSet::with_capacity_and_hasher(registered.len() + services.0.len(), Default::default());
-        for (name, location) in entries() {
-            if name.trim().is_empty() {
-                return Err(Error::InvalidName {
+        let location_of = |at: usize| match registered.get(at) {
+            Some(r) => r.location(),
+            None => services.0[at - registered.len()].location(),
+        };
+        let by_name = NameOrder::sort(count, name_of).ok_or(Error::TooManyServices { count })?;
+        if let Some((name, first, second)) = by_name.first_mistake(name_of) {
+            return Err(match first {
+                None => Error::InvalidName {
                     name: name.to_owned(),
-                    location,
-                });
-            }
-            if !seen.insert(name) {
-                let first = entries().find(|(n, _)| *n == name).map_or(location, |(_, first)| first);
-                return Err(Error::DuplicateName {
+                    location: location_of(second),
+                },
+                Some(first) => Error::DuplicateName {
                     name: name.to_owned(),
-                    first,
-                    second: location,
-                });
-            }
+                    first: location_of(first),
+                    second: location_of(second),
+                },
+            });
         }
-        if seen.is_empty() && !allow_empty {
+        if count == 0 && !allow_empty {
             return Err(Error::NoServices);
         }
         if only.as_ref().is_some_and(Vec::is_empty) {
             return Err(Error::EmptySelection);
         }
         for name in only.iter().flatten().chain(&except) {
-            if !seen.contains(name.as_str()) {
-                let mut known: Vec<String> = seen.iter().map(|k| (*k).to_owned()).collect();
-                known.sort();
+            if !by_name.contains(name, name_of) {
                 return Err(Error::UnknownService {
                     name: name.clone(),
-                    known,
+                    known: by_name.names(name_of).map(str::to_owned).collect(),
                 });
             }
         }
         // Configuration, read and checked against every known name before anything is
         // constructed; a service it disables is never constructed.
         #[cfg(feature = "config")]
-        let config = {
-            crate::config::Config::load(&config, || {
-                let mut names: Vec<&str> = seen.iter().copied().collect();
-                names.sort_unstable();
-                names
-            })?
-        };
+        let config = { crate::config::Config::load(&config, || by_name.names(name_of).collect())? };
         #[cfg(feature = "config")]
         let options = Options {
             shutdown_timeout: config.shutdown_timeout().unwrap_or(options.shutdown_timeout),
@@ -368,7 +360,10 @@ impl Builder {
         }
         // Singleton jobs need coordination, and the coordination a valid configuration.
         crate::coordination::check(coordination.as_ref(), all.0.iter().map(|s| (&*s.name, s.schedule())))?;
-        let all = start_order(std::mem::take(&mut all.0));
+        // Every name kept, in the order they were sorted in (registered first, then by hand): the
+        // name order is reused.
+        let by_name = (all.0.len() == count).then_some(by_name);
+        let all = start_order(std::mem::take(&mut all.0), by_name);
         let origin = wall_origin.map(|wall| (wall, tokio::time::Instant::now()));
         let handle = HostHandle::new(origin, options.shutdown_timeout);
         handle.queues().register(&all);
@@ -381,37 +376,36 @@ impl Builder {
 
 /// Sorts the services into start order: by `order`, then by name. Keys are sorted, not the
 /// services (moving whole services dominated a host's build time), and a name's first 16 bytes
-/// are compared as one integer, so that most comparisons never look at the strings.
-fn start_order(mut services: Vec<Service>) -> Vec<Service> {
-    // More services than a `u32` counts cannot be held in memory; sorted as they are, should
-    // it ever happen.
-    if u32::try_from(services.len()).is_err() {
-        services.sort_by(|a, b| (a.order, &a.name).cmp(&(b.order, &b.name)));
-        return services;
-    }
-    let mut keys: Vec<Key> = services
-        .iter()
-        .zip(0u32..)
-        .map(|(s, index)| Key::new(s.order, name_prefix(&s.name), index))
-        .collect();
-    if keys.len() < RADIX_FROM {
-        keys.sort_unstable();
-    } else {
-        radix_sort(&mut keys);
-    }
-    // Names that share their first 16 bytes (and order) are put in order by the whole name.
-    let mut start = 0;
-    while start < keys.len() {
-        let first = keys[start];
-        let end = keys[start..]
-            .iter()
-            .position(|k| k.order != first.order || k.prefix() != first.prefix())
-            .map_or(keys.len(), |n| start + n);
-        if end - start > 1 {
-            keys[start..end].sort_unstable_by(|a, b| services[a.at()].name.cmp(&services[b.at()].name));
+/// are compared as one integer, so that most comparisons never look at the strings. `by_name`,
+/// when given, ranks these very services by name already (the build's [`NameOrder`]): only their
+/// orders are left to sort by, and most hosts have one. [`Builder::build`] refuses more than
+/// `u32::MAX` services, so every index fits a key.
+fn start_order(mut services: Vec<Service>, by_name: Option<NameOrder>) -> Vec<Service> {
+    let mut keys = match by_name {
+        Some(NameOrder { mut keys, .. }) => {
+            if services.windows(2).any(|w| w[0].order != w[1].order) {
+                for key in &mut keys {
+                    key.order = services[key.at()].order;
+                }
+                // Stable: equal orders stay in name order.
+                if keys.len() < RADIX_FROM {
+                    keys.sort_by_key(|k| k.order);
+                } else {
+                    radix_sort(&mut keys, ORDER_COLUMNS);
+                }
+            }
+            keys
         }
-        start = end;
-    }
+        None => {
+            let mut keys: Vec<Key> = services
+                .iter()
+                .zip(0u32..)
+                .map(|(s, index)| Key::new(s.order, name_prefix(&s.name), index))
+                .collect();
+            sort_keys(&mut keys, |at| &services[at].name);
+            keys
+        }
+    };
     // In place: follow each cycle of the permutation, swapping (no second vector of services,
     // nor of indices: a key's index is overwritten once its service is in place).
     for start in 0..keys.len() {
@@ -427,6 +421,90 @@ fn start_order(mut services: Vec<Service>) -> Vec<Service> {
         }
     }
     services
+}
+
+/// Sorts keys by order, then name, then index: by order and prefix first (radix-sorted past
+/// [`RADIX_FROM`]), then the keys that share both are put in order by the whole name, `name_of`
+/// their index.
+fn sort_keys<'a>(keys: &mut Vec<Key>, name_of: impl Fn(usize) -> &'a str) {
+    if keys.len() < RADIX_FROM {
+        keys.sort_unstable();
+    } else {
+        radix_sort(keys, ALL_COLUMNS);
+    }
+    let mut start = 0;
+    while start < keys.len() {
+        let first = keys[start];
+        let end = keys[start..]
+            .iter()
+            .position(|k| k.order != first.order || k.prefix() != first.prefix())
+            .map_or(keys.len(), |n| start + n);
+        if end - start > 1 {
+            keys[start..end].sort_unstable_by(|a, b| name_of(a.at()).cmp(name_of(b.at())).then(a.index.cmp(&b.index)));
+        }
+        start = end;
+    }
+}
+
+/// Every name a host knows, registered or added by hand, in name order (equal names in the order
+/// given): what [`Builder::build`] checks the names with, looks up `only` and `except` in, and
+/// lists the known names from; and, when every one of these services is kept, the start order's
+/// ranking by name. Names are read through `name_of`, by index.
+struct NameOrder {
+    /// Order 0 each, sorted.
+    keys: Vec<Key>,
+    /// The first blank name's index.
+    first_blank: Option<usize>,
+}
+
+impl NameOrder {
+    /// Sorts `count` names; `None` past `u32::MAX` of them.
+    fn sort<'a>(count: usize, name_of: impl Fn(usize) -> &'a str) -> Option<Self> {
+        u32::try_from(count).ok()?;
+        let mut first_blank = None;
+        let mut keys: Vec<Key> = (0..count)
+            .zip(0u32..)
+            .map(|(at, index)| {
+                let name = name_of(at);
+                if first_blank.is_none() && name.trim().is_empty() {
+                    first_blank = Some(at);
+                }
+                Key::new(0, name_prefix(name), index)
+            })
+            .collect();
+        sort_keys(&mut keys, &name_of);
+        Some(NameOrder { keys, first_blank })
+    }
+
+    /// The first mistake among the names, in the order they were given: a blank name
+    /// (`(name, None, at)`), or a name given before (`(name, Some(first), second)`).
+    fn first_mistake<'a>(&self, name_of: impl Fn(usize) -> &'a str) -> Option<(&'a str, Option<usize>, usize)> {
+        // Equal names are neighbours, in the order given: the first repeat is the smallest second
+        // index of two neighbours.
+        let repeat = self
+            .keys
+            .windows(2)
+            .filter(|w| w[0].prefix() == w[1].prefix() && name_of(w[0].at()) == name_of(w[1].at()))
+            .map(|w| (w[0].at(), w[1].at()))
+            .min_by_key(|&(_, second)| second);
+        match (self.first_blank, repeat) {
+            (Some(blank), repeat) if repeat.is_none_or(|(_, second)| blank <= second) => {
+                Some((name_of(blank), None, blank))
+            }
+            (_, Some((first, second))) => Some((name_of(second), Some(first), second)),
+            _ => None,
+        }
+    }
+
+    /// Whether `name` is known.
+    fn contains<'a>(&self, name: &str, name_of: impl Fn(usize) -> &'a str) -> bool {
+        self.keys.binary_search_by(|k| name_of(k.at()).cmp(name)).is_ok()
+    }
+
+    /// The names, sorted.
+    fn names<'a>(&self, name_of: impl Fn(usize) -> &'a str) -> impl Iterator<Item = &'a str> {
+        self.keys.iter().map(move |k| name_of(k.at()))
+    }
 }
 
 /// A service's place in the start order: its order, its name's first 16 bytes (in two halves:
@@ -464,11 +542,15 @@ impl Key {
 /// sort is as fast and allocates nothing).
 const RADIX_FROM: usize = 1024;
 
-/// Sorts keys by order, then prefix, keeping the input order among equal keys: a
-/// least-significant-byte-first radix sort over the bytes of order and prefix in which the keys
+/// The radix sort's columns: a key's prefix is `0..16`, its order `16..20`.
+const ORDER_COLUMNS: std::ops::Range<u32> = 16..20;
+const ALL_COLUMNS: std::ops::Range<u32> = 0..20;
+
+/// Sorts keys by the bytes in `columns` (order, then prefix, for `0..20`), keeping the input order
+/// among equal keys: a least-significant-byte-first radix sort over the bytes in which the keys
 /// differ (names made by a program share most of their bytes: `job-0` … `job-99999` differ in five
 /// of the twenty).
-fn radix_sort(keys: &mut Vec<Key>) {
+fn radix_sort(keys: &mut Vec<Key>, columns: std::ops::Range<u32>) {
     // The order's sign bit flipped, so that negative orders come first, above the prefix's bytes.
     fn order(key: &Key) -> u32 {
         u32::from_ne_bytes(key.order.to_ne_bytes()) ^ 0x8000_0000
@@ -500,7 +582,7 @@ fn radix_sort(keys: &mut Vec<Key>) {
     };
     let mut from = std::mem::take(keys);
     let mut to = from.clone();
-    for column in (0..20).filter(|&c| varies(c)) {
+    for column in columns.filter(|&c| varies(c)) {
         let mut start = [0usize; 256];
         for key in &from {
             start[byte(key, column)] += 1;
@@ -630,19 +712,101 @@ mod tests {
             .collect();
         let mut expected = keys.clone();
         expected.sort();
-        radix_sort(&mut keys);
+        radix_sort(&mut keys, ALL_COLUMNS);
         assert_eq!(keys, expected);
     }
 
-    /// `start_order` gives what sorting `(order, name)` pairs gives.
+    /// `start_order` gives what sorting `(order, name)` pairs gives, whether it sorts the names
+    /// itself or is handed the build's name order.
     fn assert_sorted_by_order_then_name(services: Vec<Service>) {
         let mut expected: Vec<(i32, String)> = services.iter().map(|s| (s.order, s.name.to_string())).collect();
         expected.sort();
-        let sorted: Vec<(i32, String)> = start_order(services)
+        let same: Vec<Service> = services.iter().map(|s| named(&s.name, s.order)).collect();
+        let sorted: Vec<(i32, String)> = start_order(services, None)
             .iter()
             .map(|s| (s.order, s.name.to_string()))
             .collect();
         assert_eq!(sorted, expected);
+        let by_name = NameOrder::sort(same.len(), |at| &same[at].name);
+        let sorted: Vec<(i32, String)> = start_order(same, by_name)
+            .iter()
+            .map(|s| (s.order, s.name.to_string()))
+            .collect();
+        assert_eq!(sorted, expected, "from the name order");
+    }
+
+    /// `build` hands its name order to the start order when it keeps every service, and sorts
+    /// afresh when it does not.
+    #[test]
+    fn a_built_host_starts_in_order_whether_or_not_services_are_left_out() {
+        let names = ["e", "b", "d", "a", "c", "f"];
+        let services = || names.iter().zip([0, 1, 0, 1, -1, 0]).map(|(n, o)| named(n, o));
+        let built = |except: &[&str]| {
+            let host = Host::builder()
+                .discover(false)
+                .services(services())
+                .except(except.iter().copied())
+                .build()
+                .expect("builds");
+            host.service_names().map(str::to_owned).collect::<Vec<_>>()
+        };
+        assert_eq!(built(&[]), ["c", "d", "e", "f", "a", "b"]);
+        assert_eq!(built(&["d"]), ["c", "e", "f", "a", "b"]);
+    }
+
+    /// What `build` reported when it inserted the names into a hash set one by one: the first
+    /// blank name, or the first name seen before, whichever comes first.
+    fn first_mistake_by_scanning(names: &[String]) -> Option<(String, Option<usize>, usize)> {
+        let mut seen = std::collections::HashMap::new();
+        for (at, name) in names.iter().enumerate() {
+            if name.trim().is_empty() {
+                return Some((name.clone(), None, at));
+            }
+            if let Some(&first) = seen.get(name.as_str()) {
+                return Some((name.clone(), Some(first), at));
+            }
+            seen.insert(name.as_str(), at);
+        }
+        None
+    }
+
+    #[test]
+    fn the_name_order_finds_the_mistake_a_scan_in_order_finds() {
+        for count in [0, 1, 2, 7, 300, RADIX_FROM + 500] {
+            for seed in 0..40u64 {
+                // Names from a small pool (repeats likely past a few), sharing long prefixes and
+                // differing past 16 bytes, with the odd blank one; some lists with none of either.
+                let pool = 1 + (seed * 37) % (2 * count as u64 + 1);
+                let mut state = seed;
+                let names: Vec<String> = (0..count as u64)
+                    .map(|i| {
+                        // A linear congruential generator's high bits: repeats in no fixed pattern.
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        let x = (state >> 33) % (pool + 3);
+                        match x {
+                            0 if seed % 3 == 0 => " ".to_owned(),
+                            1 if seed % 5 == 0 => String::new(),
+                            _ if seed % 4 == 1 => format!("my_app::jobs::the_long_prefix::job-{i}"),
+                            _ => format!("my_app::jobs::the_long_prefix::job-{x}"),
+                        }
+                    })
+                    .collect();
+                let name_of = |at: usize| names[at].as_str();
+                let order = NameOrder::sort(names.len(), name_of).expect("fits");
+                let found = order
+                    .first_mistake(name_of)
+                    .map(|(name, first, second)| (name.to_owned(), first, second));
+                assert_eq!(found, first_mistake_by_scanning(&names), "{count} names, seed {seed}");
+                // Every name is found, in sorted order; a name not given is not.
+                let mut sorted: Vec<&str> = names.iter().map(String::as_str).collect();
+                sorted.sort();
+                assert_eq!(order.names(name_of).collect::<Vec<_>>(), sorted);
+                assert!(names.iter().all(|n| order.contains(n, name_of)));
+                assert!(!order.contains("my_app::jobs::the_long_prefix::job-x", name_of));
+            }
+        }
     }
 
     #[test]

@@ -89,6 +89,12 @@ pub enum Error {
          `Host::builder().allow_empty(true)`"
     )]
     NoServices,
+    /// More services than a host can index (`u32::MAX`, over 200 GB of them).
+    #[error("{count} services are more than a host can run (at most {max}); split them across hosts", max = u32::MAX)]
+    TooManyServices {
+        /// How many were given.
+        count: usize,
+    },
     /// `only([])` selects no service at all.
     #[error("`only` was given no names, which would run no service; name at least one service, or drop `only`")]
     EmptySelection,
@@ -193,7 +199,7 @@ impl Error {
     /// | code | meaning |
     /// |---|---|
     /// | 1 | a service failed ([`Error::ServiceFailed`], [`Error::StartFailed`], [`Error::Constructor`]) |
-    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::MissingDependency`], `Error::Config`, [`Error::InvalidCoordination`], [`Error::NoServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
+    /// | 2 | invalid configuration or set-up ([`Error::DuplicateName`], [`Error::UnknownService`], [`Error::InvalidSchedule`], [`Error::InvalidName`], [`Error::MissingDependency`], `Error::Config`, [`Error::InvalidCoordination`], [`Error::NoServices`], [`Error::TooManyServices`], [`Error::EmptySelection`], [`Error::NoRuntime`], [`Error::NoTimeDriver`]) |
     /// | 3 | the shutdown timeout ran out ([`Error::ShutdownTimeout`]) |
     ///
     /// A clean shutdown is 0; a second signal during shutdown exits at once with
@@ -210,6 +216,7 @@ impl Error {
             | Error::MissingDependency { .. }
             | Error::InvalidCoordination { .. }
             | Error::NoServices
+            | Error::TooManyServices { .. }
             | Error::EmptySelection
             | Error::NoRuntime
             | Error::NoTimeDriver => 2,
