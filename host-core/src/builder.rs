@@ -363,25 +363,27 @@ impl Builder {
         // Every name kept, in the order they were sorted in (registered first, then by hand): the
         // name order is reused.
         let by_name = (all.0.len() == count).then_some(by_name);
-        let all = start_order(std::mem::take(&mut all.0), by_name);
+        let all = std::mem::take(&mut all.0);
+        let start = start_order(&all, by_name);
         let origin = wall_origin.map(|wall| (wall, tokio::time::Instant::now()));
         let handle = HostHandle::new(origin, options.shutdown_timeout);
-        handle.queues().register(&all);
+        handle.queues().register(start.iter().map(|&at| &all[at as usize]));
         if let Some(coordination) = coordination {
             handle.set_coordination(coordination);
         }
-        Ok(Host::new(all, handle, options))
+        Ok(Host::new(all, start, handle, options))
     }
 }
 
-/// Sorts the services into start order: by `order`, then by name. Keys are sorted, not the
-/// services (moving whole services dominated a host's build time), and a name's first 16 bytes
-/// are compared as one integer, so that most comparisons never look at the strings. `by_name`,
-/// when given, ranks these very services by name already (the build's [`NameOrder`]): only their
-/// orders are left to sort by, and most hosts have one. [`Builder::build`] refuses more than
-/// `u32::MAX` services, so every index fits a key.
-fn start_order(mut services: Vec<Service>, by_name: Option<NameOrder>) -> Vec<Service> {
-    let mut keys = match by_name {
+/// The start order: by `order`, then by name, as indices into `services`. The services are not
+/// moved (moving whole services dominated a host's build time, and putting them in order in place
+/// is a random walk over all of them): the host takes each from its place when it starts them.
+/// Keys are sorted, and a name's first 16 bytes are compared as one integer, so that most
+/// comparisons never look at the strings. `by_name`, when given, ranks these very services by name
+/// already (the build's [`NameOrder`]): only their orders are left to sort by, and most hosts have
+/// one. [`Builder::build`] refuses more than `u32::MAX` services, so every index fits a key.
+fn start_order(services: &[Service], by_name: Option<NameOrder>) -> Box<[u32]> {
+    let keys = match by_name {
         Some(NameOrder { mut keys, .. }) => {
             if services.windows(2).any(|w| w[0].order != w[1].order) {
                 for key in &mut keys {
@@ -406,21 +408,7 @@ fn start_order(mut services: Vec<Service>, by_name: Option<NameOrder>) -> Vec<Se
             keys
         }
     };
-    // In place: follow each cycle of the permutation, swapping (no second vector of services,
-    // nor of indices: a key's index is overwritten once its service is in place).
-    for start in 0..keys.len() {
-        let mut at = start;
-        while keys[at].index != u32::MAX {
-            let from = keys[at].at();
-            keys[at].index = u32::MAX;
-            if from == start {
-                break;
-            }
-            services.swap(at, from);
-            at = from;
-        }
-    }
-    services
+    keys.iter().map(|k| k.index).collect()
 }
 
 /// Sorts keys by order, then name, then index: by order and prefix first (radix-sorted past
@@ -721,18 +709,17 @@ mod tests {
     fn assert_sorted_by_order_then_name(services: Vec<Service>) {
         let mut expected: Vec<(i32, String)> = services.iter().map(|s| (s.order, s.name.to_string())).collect();
         expected.sort();
-        let same: Vec<Service> = services.iter().map(|s| named(&s.name, s.order)).collect();
-        let sorted: Vec<(i32, String)> = start_order(services, None)
-            .iter()
-            .map(|s| (s.order, s.name.to_string()))
-            .collect();
-        assert_eq!(sorted, expected);
-        let by_name = NameOrder::sort(same.len(), |at| &same[at].name);
-        let sorted: Vec<(i32, String)> = start_order(same, by_name)
-            .iter()
-            .map(|s| (s.order, s.name.to_string()))
-            .collect();
-        assert_eq!(sorted, expected, "from the name order");
+        let in_order = |start: Box<[u32]>| -> Vec<(i32, String)> {
+            let s = start.iter().map(|&at| &services[at as usize]);
+            s.map(|s| (s.order, s.name.to_string())).collect()
+        };
+        assert_eq!(in_order(start_order(&services, None)), expected);
+        let by_name = NameOrder::sort(services.len(), |at| &services[at].name);
+        assert_eq!(
+            in_order(start_order(&services, by_name)),
+            expected,
+            "from the name order"
+        );
     }
 
     /// `build` hands its name order to the start order when it keeps every service, and sorts

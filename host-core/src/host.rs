@@ -33,7 +33,10 @@ pub async fn run() -> Result<(), Error> {
 /// A configured host, ready to [`run`](Host::run).
 #[must_use = "a Host does nothing until `.run().await`"]
 pub struct Host {
+    /// As given (registered first, then by hand).
     services: Vec<Service>,
+    /// The start order: indices into `services`.
+    start: Box<[u32]>,
     handle: HostHandle,
     options: Options,
 }
@@ -45,9 +48,10 @@ impl Host {
         Builder::default()
     }
 
-    pub(crate) fn new(services: Vec<Service>, handle: HostHandle, options: Options) -> Self {
+    pub(crate) fn new(services: Vec<Service>, start: Box<[u32]>, handle: HostHandle, options: Options) -> Self {
         Host {
             services,
+            start,
             handle,
             options,
         }
@@ -60,13 +64,13 @@ impl Host {
 
     /// The services in start order.
     pub fn service_names(&self) -> impl Iterator<Item = &str> {
-        self.services.iter().map(|s| &*s.name)
+        self.services().map(|s| &*s.name)
     }
 
     /// The services in start order, as configured (with the configuration overrides applied), to
     /// check or log what will run.
     pub fn services(&self) -> impl Iterator<Item = &Service> {
-        self.services.iter()
+        self.start.iter().map(|&at| &self.services[at as usize])
     }
 
     /// Starts every service in order, runs until a stop is requested, then shuts down within the
@@ -104,12 +108,12 @@ impl Host {
     pub async fn run(self) -> Result<Report, Error> {
         let Host {
             services,
+            start,
             handle,
             options,
         } = self;
-        let services = services.into_iter();
         if let Err(error) = check_runtime() {
-            services.for_each(discard);
+            services.into_iter().for_each(discard);
             return Err(error);
         }
         let hard_exit = options.hard_exit.unwrap_or(options.catch_signals);
@@ -133,19 +137,26 @@ impl Host {
             watchdog: watchdog.as_ref(),
         };
 
-        let mut slots = Vec::with_capacity(services.len());
-        // Collected straight into the shared slice (one allocation of the exact length).
-        let shared: Arc<[Arc<ServiceShared>]> = services
-            .map(|mut s| {
-                let policy = s.extras.and_then(|e| e.policy).unwrap_or(options.policy);
-                // Boxed here, beside the shared state, both kept for the host's life.
-                let schedule = s.slot.take_schedule().map(Box::new);
-                // The status first, as it borrows the name (metrics labels).
-                let status = StatusCell::new(&s.name, s.slot.kind(), schedule, policy);
-                slots.push(s.slot);
-                Arc::new(ServiceShared::new(s.name, handle.clone(), status))
-            })
-            .collect();
+        // Each service taken from its place in start order (`Option<Service>` is a `Service`'s size:
+        // the vector is reused), its shared state made in that order too, as the start loop and the
+        // shutdown walk them.
+        let mut services: Vec<Option<Service>> = services.into_iter().map(Some).collect();
+        let mut slots = Vec::with_capacity(start.len());
+        let mut shared = Vec::with_capacity(start.len());
+        for &at in &start {
+            let Some(mut s) = services.get_mut(at as usize).and_then(Option::take) else {
+                continue;
+            };
+            let policy = s.extras.and_then(|e| e.policy).unwrap_or(options.policy);
+            // Boxed here, beside the shared state, both kept for the host's life.
+            let schedule = s.slot.take_schedule().map(Box::new);
+            // The status first, as it borrows the name (metrics labels).
+            let status = StatusCell::new(&s.name, s.slot.kind(), schedule, policy);
+            slots.push(s.slot);
+            shared.push(Arc::new(ServiceShared::new(s.name, handle.clone(), status)));
+        }
+        drop((services, start));
+        let shared: Arc<[Arc<ServiceShared>]> = shared.into();
         handle.set_services(shared.clone());
         // READY, STATUS, STOPPING and the watchdog pings while this run lasts.
         #[cfg(feature = "systemd")]
@@ -266,7 +277,7 @@ impl Host {
 impl std::fmt::Debug for Host {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Host")
-            .field("services", &self.services)
+            .field("services", &self.services().collect::<Vec<_>>())
             .field("shutdown_timeout", &self.options.shutdown_timeout)
             .finish_non_exhaustive()
     }

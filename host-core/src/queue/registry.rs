@@ -61,8 +61,8 @@ pub(crate) struct Queues(OnceLock<Box<[Arc<dyn AnyQueue>]>>);
 
 impl Queues {
     /// Records the queues among `services` (called once, by `Builder::build`).
-    pub(crate) fn register(&self, services: &[Service]) {
-        let queues: Box<[Arc<dyn AnyQueue>]> = services.iter().filter_map(|s| s.queue().cloned()).collect();
+    pub(crate) fn register<'a>(&self, services: impl Iterator<Item = &'a Service>) {
+        let queues: Box<[Arc<dyn AnyQueue>]> = services.filter_map(|s| s.queue().cloned()).collect();
         // Set once per host: a second call (none today) would keep the first list.
         let _ = self.0.set(queues);
     }
