@@ -148,8 +148,8 @@ impl Host {
                 continue;
             };
             let policy = s.extras.and_then(|e| e.policy).unwrap_or(options.policy);
-            // Boxed here, beside the shared state, both kept for the host's life.
-            let schedule = s.slot.take_schedule().map(Box::new);
+            // Boxed in the status, beside the shared state, both kept for the host's life.
+            let schedule = s.slot.take_schedule();
             // The status first, as it borrows the name (metrics labels).
             let status = StatusCell::new(&s.name, s.slot.kind(), schedule, policy);
             slots.push(s.slot);

@@ -152,16 +152,15 @@ pub(crate) struct StatusCell {
     /// Nanoseconds since the host's epoch, plus one; 0 means "none".
     last_start: AtomicU64,
     last_end: AtomicU64,
-    next_run: AtomicU64,
     /// What only failures and restarts write, and a failure policy other than the default,
     /// allocated when first needed: most services never fail, and every service carries this
     /// cell for its whole life.
     failed: OnceBox<Failures>,
-    /// A periodic service's schedule, formatted only when a snapshot is taken (formatting every
-    /// service's at start-up would cost more than the copy). Boxed: inline, it would cost every
-    /// hosted service 32 bytes it never uses; the box costs a periodic service 16 bytes and one
-    /// more pointer followed per run.
-    schedule: Option<Box<crate::Schedule>>,
+    /// A periodic service's schedule and next run, or a hosted service's next restart: made with
+    /// the cell for a periodic service, at its first restart for a hosted one. Boxed: inline, they
+    /// would cost every hosted service 40 bytes it rarely uses; the box costs a periodic service
+    /// one more pointer followed per run.
+    timing: OnceBox<Timing>,
     /// The service's metric handles, registered once (feature `metrics`).
     #[cfg(feature = "metrics")]
     pub(crate) metrics: crate::metrics::ServiceMetrics,
@@ -169,11 +168,19 @@ pub(crate) struct StatusCell {
     coordination: AtomicU8,
 }
 
+/// When a service next runs, and by which schedule (see [`StatusCell`]'s `timing`).
+#[derive(Default)]
+struct Timing {
+    schedule: Option<crate::Schedule>,
+    /// Nanoseconds since the host's epoch, plus one; 0 means "none".
+    next_run: AtomicU64,
+}
+
 impl StatusCell {
     pub(crate) fn new(
         name: &str,
         kind: ServiceKind,
-        schedule: Option<Box<crate::Schedule>>,
+        schedule: Option<crate::Schedule>,
         policy: crate::FailurePolicy,
     ) -> Self {
         #[cfg(not(feature = "metrics"))]
@@ -185,6 +192,13 @@ impl StatusCell {
                 ..Failures::default()
             }));
         }
+        let timing = OnceBox::new();
+        if let Some(schedule) = schedule {
+            let _ = timing.set(Box::new(Timing {
+                schedule: Some(schedule),
+                next_run: AtomicU64::new(0),
+            }));
+        }
         StatusCell {
             kind,
             state: AtomicU8::new(State::Pending as u8),
@@ -194,9 +208,8 @@ impl StatusCell {
             runs: AtomicU64::new(0),
             last_start: AtomicU64::new(0),
             last_end: AtomicU64::new(0),
-            next_run: AtomicU64::new(0),
             failed,
-            schedule,
+            timing,
             #[cfg(feature = "metrics")]
             metrics: crate::metrics::ServiceMetrics::new(name),
             coordination: AtomicU8::new(0),
@@ -205,7 +218,7 @@ impl StatusCell {
 
     /// A periodic service's schedule.
     pub(crate) fn schedule(&self) -> Option<&crate::Schedule> {
-        self.schedule.as_deref()
+        self.timing.get()?.schedule.as_ref()
     }
 
     pub(crate) fn set_state(&self, state: State) {
@@ -261,7 +274,12 @@ impl StatusCell {
     }
 
     pub(crate) fn set_next_run(&self, at: Stamp) {
-        self.next_run.store(at.0, Relaxed);
+        match self.timing.get() {
+            Some(timing) => timing.next_run.store(at.0, Relaxed),
+            // "None" is what an absent cell reads as.
+            None if at == Stamp::NONE => {}
+            None => self.timing.get_or_init(Box::default).next_run.store(at.0, Relaxed),
+        }
     }
 
     pub(crate) fn failed(&self, message: String) {
@@ -302,6 +320,7 @@ impl StatusCell {
     /// (started, not ended) shows as [`State::Stopping`].
     pub(crate) fn snapshot(&self, name: &str, epoch: Instant, stopping: bool) -> ServiceStatus {
         let failed = self.failed.get();
+        let timing = self.timing.get();
         let state = match self.state() {
             State::Starting | State::Running | State::Waiting | State::Restarting
                 if stopping && !matches!(self.stage(), Stage::Pending | Stage::Done) =>
@@ -321,8 +340,8 @@ impl StatusCell {
             last_error: failed.and_then(|f| f.last_error.lock().unwrap_or_else(PoisonError::into_inner).clone()),
             last_run_started: Stamp(self.last_start.load(Relaxed)).instant(epoch),
             last_run_ended: Stamp(self.last_end.load(Relaxed)).instant(epoch),
-            next_run: Stamp(self.next_run.load(Relaxed)).instant(epoch),
-            schedule: self.schedule.as_ref().map(ToString::to_string),
+            next_run: timing.and_then(|t| Stamp(t.next_run.load(Relaxed)).instant(epoch)),
+            schedule: timing.and_then(|t| t.schedule.as_ref()).map(ToString::to_string),
             queue: None,
             coordination: crate::coordination::CoordinationState::decode(self.coordination.load(Relaxed)),
         }

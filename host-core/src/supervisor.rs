@@ -501,8 +501,10 @@ mod shared_size {
     fn a_services_shared_state_stays_small() {
         let size = std::mem::size_of::<crate::context::ServiceShared>();
         // The metrics feature adds the service's metric handles. 160 / 272 before the token and
-        // the failure counters were one-word `OnceBox`es and the schedule was boxed.
-        let limit = if cfg!(feature = "metrics") { 208 } else { 112 };
+        // the failure counters were one-word `OnceBox`es and the schedule was boxed; 112 / 208
+        // before the next run went into the schedule's box. At 104 the `Arc`'s allocation is
+        // glibc's 128-byte chunk, not its 144-byte one.
+        let limit = if cfg!(feature = "metrics") { 200 } else { 104 };
         assert!(size <= limit, "a service's shared state grew to {size} bytes");
         assert!(std::mem::size_of::<crate::Schedule>() <= 40);
         assert!(std::mem::size_of::<super::Spawned>() <= 8);
