@@ -300,7 +300,7 @@ impl Builder {
         // Configuration, read and checked against every known name before anything is
         // constructed; a service it disables is never constructed.
         #[cfg(feature = "config")]
-        let config = { crate::config::Config::load(&config, || by_name.names(name_of).collect())? };
+        let config = crate::config::Config::load(&config, || by_name.names(name_of).collect())?;
         #[cfg(feature = "config")]
         let options = Options {
             shutdown_timeout: config.shutdown_timeout().unwrap_or(options.shutdown_timeout),
@@ -360,8 +360,8 @@ impl Builder {
         }
         // Singleton jobs need coordination, and the coordination a valid configuration.
         crate::coordination::check(coordination.as_ref(), all.0.iter().map(|s| (&*s.name, s.schedule())))?;
-        // Every name kept, in the order they were sorted in (registered first, then by hand): the
-        // name order is reused.
+        // With every service kept, `all` holds them at the indices their names were sorted by
+        // (registered first, then by hand): the name order is reused.
         let by_name = (all.0.len() == count).then_some(by_name);
         let all = std::mem::take(&mut all.0);
         let start = start_order(&all, by_name);
@@ -495,7 +495,7 @@ impl NameOrder {
     }
 }
 
-/// A service's place in the start order: its order, its name's first 16 bytes (in two halves:
+/// A service's place in the name or start order: its order, its name's first 16 bytes (in two halves:
 /// 24 bytes a key rather than the 32 a `u128` would align it to; a host of 100 000 services sorts
 /// two buffers of them inside its start-up), and its index. Ordered by those fields in turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -739,6 +739,17 @@ mod tests {
         };
         assert_eq!(built(&[]), ["c", "d", "e", "f", "a", "b"]);
         assert_eq!(built(&["d"]), ["c", "e", "f", "a", "b"]);
+    }
+
+    /// Past `u32::MAX` names the keys cannot index them: the build says so (exit code 2) before
+    /// it reads a name.
+    #[test]
+    fn more_names_than_a_key_indexes_are_refused() {
+        let count = u32::MAX as usize + 1;
+        assert!(NameOrder::sort(count, |_| unreachable!("no name is read")).is_none());
+        let error = Error::TooManyServices { count };
+        assert_eq!(error.exit_code(), std::process::ExitCode::from(2));
+        assert!(error.to_string().contains("at most 4294967295"), "{error}");
     }
 
     /// What `build` reported when it inserted the names into a hash set one by one: the first
