@@ -591,7 +591,7 @@ fn override_schedule(schedule: &mut Schedule, o: &Overrides) -> Result<(), (Stri
                     .to_owned(),
             ));
         }
-        schedule.missed = s.value;
+        schedule.set_missed(s.value);
     }
     if let Some(s) = &o.timeout {
         schedule.opts_mut().timeout = s.value;

@@ -506,7 +506,9 @@ mod shared_size {
         // glibc's 128-byte chunk, not its 144-byte one.
         let limit = if cfg!(feature = "metrics") { 200 } else { 104 };
         assert!(size <= limit, "a service's shared state grew to {size} bytes");
-        assert!(std::mem::size_of::<crate::Schedule>() <= 40);
+        // 40 before the missed-tick policy joined the boxed options: with its next run beside it, a
+        // periodic service's schedule fits glibc's 48-byte chunk, not the 64-byte one.
+        assert!(std::mem::size_of::<crate::Schedule>() <= 32);
         assert!(std::mem::size_of::<super::Spawned>() <= 8);
     }
 }

@@ -346,7 +346,7 @@ pub(crate) fn validate(schedule: &Schedule) -> Result<(), ScheduleError> {
              (multiples of the period since the Unix epoch); remove it",
         ));
     }
-    if schedule.missed != MissedTicks::Skip {
+    if schedule.opts().missed != MissedTicks::Skip {
         return Err(ScheduleError::Singleton(
             "a singleton job skips the ticks missed while its previous run lasts; remove `missed_ticks`, and use \
              `catch_up = \"once\"` for ticks missed while every replica was down",

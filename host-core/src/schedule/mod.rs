@@ -41,9 +41,9 @@ use tokio::time::Instant;
 #[derive(Clone)]
 pub struct Schedule {
     pub(crate) trigger: Trigger,
-    pub(crate) missed: MissedTicks,
-    /// The options most schedules leave at their defaults, boxed once one is set: every periodic
-    /// service holds its schedule for its whole life.
+    /// The options most schedules leave at their defaults, the missed-tick policy among them,
+    /// boxed once one is set: every periodic service holds its schedule for its whole life. At 32
+    /// bytes, a schedule and its service's next run (the status's box) fit glibc's 48-byte chunk.
     options: Option<Box<Options>>,
 }
 
@@ -52,6 +52,7 @@ pub struct Schedule {
 pub(crate) struct Options {
     pub(crate) initial_delay: Duration,
     pub(crate) jitter: Duration,
+    pub(crate) missed: MissedTicks,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_failures: Option<u32>,
     /// One run per tick across replicas (see `coordination`).
@@ -62,6 +63,7 @@ pub(crate) struct Options {
 static DEFAULT_OPTIONS: Options = Options {
     initial_delay: Duration::ZERO,
     jitter: Duration::ZERO,
+    missed: MissedTicks::Skip,
     timeout: None,
     max_failures: None,
     singleton: None,
@@ -74,7 +76,7 @@ impl fmt::Debug for Schedule {
             .field("trigger", &self.trigger)
             .field("initial_delay", &o.initial_delay)
             .field("jitter", &o.jitter)
-            .field("missed", &self.missed)
+            .field("missed", &o.missed)
             .field("timeout", &o.timeout)
             .field("max_failures", &o.max_failures)
             .field("singleton", &o.singleton)
@@ -203,11 +205,7 @@ pub enum ScheduleError {
 
 impl Schedule {
     fn with_trigger(trigger: Trigger) -> Self {
-        Schedule {
-            trigger,
-            missed: MissedTicks::Skip,
-            options: None,
-        }
+        Schedule { trigger, options: None }
     }
 
     /// The less common options (their defaults when none is set).
@@ -276,8 +274,15 @@ impl Schedule {
     /// What to do with ticks missed because a run overran or the process stalled (default
     /// [`MissedTicks::Skip`]).
     pub fn missed_ticks(mut self, policy: MissedTicks) -> Self {
-        self.missed = policy;
+        self.set_missed(policy);
         self
+    }
+
+    /// Sets the missed-tick policy (the default allocates nothing).
+    pub(crate) fn set_missed(&mut self, policy: MissedTicks) {
+        if policy != MissedTicks::Skip || self.options.is_some() {
+            self.opts_mut().missed = policy;
+        }
     }
 
     /// Limits each run: at `timeout` the run's token is cancelled and its future dropped, and the run
@@ -356,7 +361,7 @@ impl fmt::Display for Schedule {
         if let Some(t) = o.timeout {
             write!(f, ", timeout {}", d(t))?;
         }
-        match self.missed {
+        match o.missed {
             MissedTicks::Skip => {}
             MissedTicks::Burst => f.write_str(", missed ticks: burst")?,
             MissedTicks::Delay => f.write_str(", missed ticks: delay")?,

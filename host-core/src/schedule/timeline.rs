@@ -74,7 +74,7 @@ impl Timeline {
             },
             Trigger::Every(period) => match due.checked_add(*period) {
                 Some(next) if next >= ended => (Some(next), Some(self.stamp.after(*period))),
-                _ => (Some(next_on_grid(due, *period, ended, schedule.missed)), None),
+                _ => (Some(next_on_grid(due, *period, ended, schedule.opts().missed)), None),
             },
             #[cfg(feature = "cron")]
             Trigger::Cron(spec) => {
@@ -83,7 +83,7 @@ impl Timeline {
                 };
                 let next = spec.next_after(clock.wall(due)).map(|z| clock.instant(z.timestamp()));
                 let next = match next {
-                    Some(next) if next < ended => match schedule.missed {
+                    Some(next) if next < ended => match schedule.opts().missed {
                         MissedTicks::Burst => Some(next),
                         MissedTicks::Delay => Some(ended),
                         // The first occurrence at or after `ended`.
